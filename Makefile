@@ -1,0 +1,17 @@
+# yanit: the two commands of the README are `go run ./cmd/yanit dev` and `make test`.
+.PHONY: test test-go setup-postgres build vet
+
+# Everything: prepare PostgreSQL + pgvector, then every test with -race on both stores.
+test: setup-postgres test-go
+
+setup-postgres:
+	bash scripts/setup-postgres.sh
+
+test-go:
+	bash scripts/test.sh
+
+build:
+	go build -o bin/yanit ./cmd/yanit
+
+vet:
+	go vet ./...

@@ -1,0 +1,183 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/yanit/yanit/config"
+	"github.com/yanit/yanit/jobs"
+	"github.com/yanit/yanit/store"
+	"github.com/yanit/yanit/store/postgres"
+	"github.com/yanit/yanit/store/sqlite"
+	"github.com/yanit/yanit/web"
+)
+
+func newLogger(w io.Writer, c config.Log) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(c.Level)) // validated by config.Load
+	opts := &slog.HandlerOptions{Level: level}
+	if c.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// storeLocation says which store the config selects, for logs and banners.
+func storeLocation(cfg config.Config) string {
+	if cfg.Database.URL != "" {
+		return "postgres " + config.MaskURL(cfg.Database.URL)
+	}
+	return "sqlite " + sqlitePath(cfg)
+}
+
+func sqlitePath(cfg config.Config) string { return filepath.Join(cfg.DataDir, "yanit.db") }
+
+// openStore opens the store the config selects: PostgreSQL when a database
+// URL is set, else the embedded SQLite file in the data directory.
+func openStore(ctx context.Context, cfg config.Config) (store.Store, error) {
+	if cfg.Database.URL != "" {
+		return postgres.Open(ctx, cfg.Database.URL)
+	}
+	return sqlite.Open(ctx, sqlitePath(cfg))
+}
+
+// connect opens and migrates the store, retrying with backoff until it
+// succeeds or ctx ends. Each failure is logged and passed to notReady.
+func connect(ctx context.Context, cfg config.Config, log *slog.Logger, notReady func(string)) (store.Store, error) {
+	delay := 500 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		st, err := openAndMigrate(ctx, cfg)
+		if err == nil {
+			return st, nil
+		}
+		reason := fmt.Sprintf("database: %v (attempt %d, next in %s)", err, attempt, delay)
+		notReady(reason)
+		log.Error("database not ready, retrying", slog.String("store", storeLocation(cfg)),
+			slog.Int("attempt", attempt), slog.Duration("retry_in", delay), slog.String("error", err.Error()))
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("connecting to %s: %w (last error: %v)", storeLocation(cfg), ctx.Err(), err)
+		case <-time.After(delay):
+		}
+		delay = min(delay*2, 30*time.Second)
+	}
+}
+
+func openAndMigrate(ctx context.Context, cfg config.Config) (store.Store, error) {
+	octx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	st, err := openStore(octx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := st.Migrate(octx); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("migrating: %w", err)
+	}
+	return st, nil
+}
+
+// app is one running yanit process: HTTP server, store and job runner.
+type app struct {
+	cfg    config.Config
+	log    *slog.Logger
+	server *web.Server
+	ready  chan struct{} // closed when the store is attached (tests wait on it)
+	addr   net.Addr
+}
+
+// serve runs yanit until ctx ends, then shuts down in order: HTTP server
+// (in-flight requests finish), job runner (soft stop), store.
+func serve(ctx context.Context, cfg config.Config, log *slog.Logger, started func(*app)) error {
+	registry := prometheus.NewRegistry()
+	server, err := web.NewServer(web.Options{Logger: log, Registry: registry, Version: version, MaxBodyBytes: cfg.HTTP.MaxBodyBytes})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.HTTP.Addr)
+	if err != nil {
+		return fmt.Errorf("listening on %s (http.addr): %w", cfg.HTTP.Addr, err)
+	}
+	a := &app{cfg: cfg, log: log, server: server, ready: make(chan struct{}), addr: ln.Addr()}
+	httpServer := &http.Server{
+		Handler:           server.Routes(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+	}
+	httpDone := make(chan error, 1)
+	go func() { httpDone <- httpServer.Serve(ln) }()
+	log.Info("listening", slog.String("addr", ln.Addr().String()), slog.String("store", storeLocation(cfg)))
+	if started != nil {
+		started(a)
+	}
+
+	// The store comes up in the background so that /healthz and /readyz
+	// answer (with the reason) while the database is unreachable.
+	type result struct {
+		st     store.Store
+		runner *jobs.Runner
+		err    error
+	}
+	up := make(chan result, 1)
+	go func() {
+		st, err := connect(ctx, cfg, log, server.SetNotReady)
+		if err != nil {
+			up <- result{err: err}
+			return
+		}
+		host, _ := os.Hostname()
+		runner, err := jobs.NewRunner(st, jobs.Config{
+			Worker:       fmt.Sprintf("%s:%d", host, os.Getpid()),
+			Concurrency:  cfg.Jobs.Concurrency,
+			PollInterval: cfg.Jobs.PollInterval,
+			Lease:        cfg.Jobs.Lease,
+			Logger:       log,
+		})
+		if err != nil {
+			st.Close()
+			up <- result{err: err}
+			return
+		}
+		runner.Start()
+		server.SetStore(st)
+		cur, _, _ := st.MigrationStatus(ctx)
+		log.Info("store ready", slog.String("store", storeLocation(cfg)), slog.Int64("schema_version", cur))
+		close(a.ready)
+		up <- result{st: st, runner: runner}
+	}()
+
+	var res result
+	select {
+	case err := <-httpDone:
+		return fmt.Errorf("serving http: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", slog.Duration("timeout", cfg.HTTP.ShutdownTimeout))
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.HTTP.ShutdownTimeout)
+	defer cancel()
+	shutdownErr := httpServer.Shutdown(sctx)
+	res = <-up // ctx is done, so connect has returned
+	if res.runner != nil {
+		if err := res.runner.Stop(sctx); err != nil {
+			log.Warn("jobs did not finish in time; they resume after their lease", slog.String("error", err.Error()))
+		}
+	}
+	if res.st != nil {
+		if err := res.st.Close(); err != nil {
+			shutdownErr = errors.Join(shutdownErr, err)
+		}
+	}
+	log.Info("stopped")
+	return shutdownErr
+}

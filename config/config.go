@@ -1,0 +1,228 @@
+// Package config loads yanit's settings: a YAML file, then YANIT_*
+// environment variables (key whatsapp.app_secret ↔ YANIT_WHATSAPP_APP_SECRET),
+// then defaults. Load is the only place that touches viper; everything else
+// receives the typed, validated Config.
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/go-viper/mapstructure/v2"
+	"github.com/spf13/viper"
+)
+
+// Config is the effective configuration of one yanit process.
+type Config struct {
+	HTTP     HTTP     `mapstructure:"http" yaml:"http"`
+	Database Database `mapstructure:"database" yaml:"database"`
+	// DataDir holds the embedded SQLite file when no database URL is set.
+	DataDir  string   `mapstructure:"data_dir" yaml:"data_dir"`
+	WhatsApp WhatsApp `mapstructure:"whatsapp" yaml:"whatsapp"`
+	API      API      `mapstructure:"api" yaml:"api"`
+	Jobs     Jobs     `mapstructure:"jobs" yaml:"jobs"`
+	Log      Log      `mapstructure:"log" yaml:"log"`
+}
+
+// HTTP configures the HTTP server.
+type HTTP struct {
+	Addr            string        `mapstructure:"addr" yaml:"addr"`
+	ShutdownTimeout time.Duration `mapstructure:"shutdown_timeout" yaml:"shutdown_timeout"`
+	// MaxBodyBytes caps request bodies (webhooks, uploads stay under it).
+	MaxBodyBytes int64 `mapstructure:"max_body_bytes" yaml:"max_body_bytes"`
+}
+
+// Database selects the store: PostgreSQL when URL is set, else SQLite in DataDir.
+type Database struct {
+	URL string `mapstructure:"url" yaml:"url" secret:"url"`
+}
+
+// WhatsApp configures the Cloud API channel.
+type WhatsApp struct {
+	GraphURL      string `mapstructure:"graph_url" yaml:"graph_url"`
+	APIVersion    string `mapstructure:"api_version" yaml:"api_version"`
+	PhoneNumberID string `mapstructure:"phone_number_id" yaml:"phone_number_id"`
+	AccessToken   string `mapstructure:"access_token" yaml:"access_token" secret:"true"`
+	AppSecret     string `mapstructure:"app_secret" yaml:"app_secret" secret:"true"`
+	VerifyToken   string `mapstructure:"verify_token" yaml:"verify_token" secret:"true"`
+}
+
+// API configures access to the admin and agent API.
+type API struct {
+	// AdminToken is the bearer token for automation against the admin API.
+	AdminToken string `mapstructure:"admin_token" yaml:"admin_token" secret:"true"`
+}
+
+// Jobs tunes the background job runner.
+type Jobs struct {
+	Concurrency  int           `mapstructure:"concurrency" yaml:"concurrency"`
+	PollInterval time.Duration `mapstructure:"poll_interval" yaml:"poll_interval"`
+	Lease        time.Duration `mapstructure:"lease" yaml:"lease"`
+}
+
+// Log configures logging.
+type Log struct {
+	Level  string `mapstructure:"level" yaml:"level"`   // debug, info, warn, error
+	Format string `mapstructure:"format" yaml:"format"` // text or json
+}
+
+// Default returns the defaults every key falls back to.
+func Default() Config {
+	return Config{
+		HTTP:    HTTP{Addr: ":8080", ShutdownTimeout: 15 * time.Second, MaxBodyBytes: 1 << 20},
+		DataDir: "./data",
+		WhatsApp: WhatsApp{
+			GraphURL:   "https://graph.facebook.com",
+			APIVersion: "v23.0",
+		},
+		Jobs: Jobs{Concurrency: 8, PollInterval: 250 * time.Millisecond, Lease: 30 * time.Second},
+		Log:  Log{Level: "info", Format: "text"},
+	}
+}
+
+// Mode says which checks Validate applies.
+type Mode int
+
+const (
+	// Serve requires the production secrets.
+	Serve Mode = iota
+	// Dev accepts missing secrets: the caller generates dev ones.
+	Dev
+	// Tool is for commands that only need the store (migrate, config print).
+	Tool
+)
+
+// Load reads the file at path (optional when empty), then the environment,
+// then the defaults, and validates the result for mode. A YAML key the
+// Config does not know is an error, so a typo never passes silently.
+func Load(path string, defaults Config, mode Mode) (Config, error) {
+	v := viper.New()
+	v.SetEnvPrefix("YANIT")
+	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
+	v.AutomaticEnv()
+	setDefaults(v, defaults)
+	if path != "" {
+		v.SetConfigFile(path)
+		v.SetConfigType("yaml")
+		if err := v.ReadInConfig(); err != nil {
+			return Config{}, fmt.Errorf("config: reading %s: %w", path, err)
+		}
+	}
+	var cfg Config
+	err := v.UnmarshalExact(&cfg, func(dc *mapstructure.DecoderConfig) {
+		dc.DecodeHook = mapstructure.ComposeDecodeHookFunc(
+			mapstructure.StringToTimeDurationHookFunc(),
+			mapstructure.StringToSliceHookFunc(","),
+		)
+	})
+	if err != nil {
+		return Config{}, fmt.Errorf("config: %s", cleanDecodeError(err))
+	}
+	if err := cfg.Validate(mode); err != nil {
+		return Config{}, err
+	}
+	return cfg, nil
+}
+
+// setDefaults registers every key with its default, which also lets
+// AutomaticEnv find the YANIT_* variable of every key.
+func setDefaults(v *viper.Viper, d Config) {
+	var m map[string]any
+	if err := mapstructure.Decode(d, &m); err != nil {
+		panic(err) // Config is a fixed struct of plain fields: cannot fail
+	}
+	var walk func(prefix string, m map[string]any)
+	walk = func(prefix string, m map[string]any) {
+		for k, val := range m {
+			if sub, ok := val.(map[string]any); ok {
+				walk(prefix+k+".", sub)
+				continue
+			}
+			v.SetDefault(prefix+k, val)
+		}
+	}
+	walk("", m)
+}
+
+func cleanDecodeError(err error) string {
+	msg := err.Error()
+	msg = strings.TrimPrefix(msg, "decoding failed due to the following error(s):\n\n")
+	return strings.ReplaceAll(msg, "\n", "; ")
+}
+
+// FieldError names a bad configuration key and what is wrong with it.
+type FieldError struct {
+	Key     string
+	Problem string
+}
+
+func (e *FieldError) Error() string {
+	env := "YANIT_" + strings.ToUpper(strings.ReplaceAll(e.Key, ".", "_"))
+	return fmt.Sprintf("config: %s: %s (set %s or %s in the config file)", e.Key, e.Problem, e.Key, env)
+}
+
+// Validate checks the config for mode and returns the first problem found.
+func (c Config) Validate(mode Mode) error {
+	bad := func(key, problem string) error { return &FieldError{Key: key, Problem: problem} }
+	if _, _, err := net.SplitHostPort(c.HTTP.Addr); err != nil {
+		return bad("http.addr", fmt.Sprintf("%q is not host:port", c.HTTP.Addr))
+	}
+	if c.HTTP.ShutdownTimeout <= 0 {
+		return bad("http.shutdown_timeout", "must be a positive duration such as 15s")
+	}
+	if c.HTTP.MaxBodyBytes < 1024 {
+		return bad("http.max_body_bytes", "must be at least 1024")
+	}
+	if c.Database.URL != "" {
+		u, err := url.Parse(c.Database.URL)
+		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "" {
+			return bad("database.url", "must be a postgres:// URL with a host")
+		}
+	} else if c.DataDir == "" {
+		return bad("data_dir", "is required when database.url is empty (the embedded SQLite file lives there)")
+	}
+	if u, err := url.Parse(c.WhatsApp.GraphURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return bad("whatsapp.graph_url", "must be an http(s) URL")
+	}
+	if !strings.HasPrefix(c.WhatsApp.APIVersion, "v") {
+		return bad("whatsapp.api_version", fmt.Sprintf("%q must look like v23.0", c.WhatsApp.APIVersion))
+	}
+	if c.Jobs.Concurrency < 1 || c.Jobs.Concurrency > 1024 {
+		return bad("jobs.concurrency", "must be between 1 and 1024")
+	}
+	if c.Jobs.PollInterval <= 0 {
+		return bad("jobs.poll_interval", "must be a positive duration")
+	}
+	if c.Jobs.Lease < time.Second {
+		return bad("jobs.lease", "must be at least 1s")
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		return bad("log.level", fmt.Sprintf("%q is not one of debug, info, warn, error", c.Log.Level))
+	}
+	if c.Log.Format != "text" && c.Log.Format != "json" {
+		return bad("log.format", fmt.Sprintf("%q is not text or json", c.Log.Format))
+	}
+	if mode == Serve {
+		required := []struct{ key, val string }{
+			{"whatsapp.phone_number_id", c.WhatsApp.PhoneNumberID},
+			{"whatsapp.access_token", c.WhatsApp.AccessToken},
+			{"whatsapp.app_secret", c.WhatsApp.AppSecret},
+			{"whatsapp.verify_token", c.WhatsApp.VerifyToken},
+			{"api.admin_token", c.API.AdminToken},
+		}
+		for _, r := range required {
+			if r.val == "" {
+				return bad(r.key, "is required")
+			}
+		}
+		if len(c.API.AdminToken) < 16 {
+			return bad("api.admin_token", "must be at least 16 characters")
+		}
+	}
+	return nil
+}

@@ -1,0 +1,65 @@
+package postgres
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"testing/fstest"
+)
+
+func TestVectorVersionOK(t *testing.T) {
+	for version, want := range map[string]bool{
+		"0.8.0": true, "0.7.0": true, "0.10.1": true, "1.0": true,
+		"0.6.2": false, "0.5": false, "": false, "x.y": false, "0": false,
+	} {
+		if got := vectorVersionOK(version); got != want {
+			t.Errorf("vectorVersionOK(%q) = %v, want %v", version, got, want)
+		}
+	}
+}
+
+func TestDSNPassword(t *testing.T) {
+	for dsn, want := range map[string]string{
+		"postgres://yanit:pw@127.0.0.1/db":             "pw",
+		"postgresql://yanit:p@ss@127.0.0.1:x/db?a=b@c": "p@ss",
+		"postgres://yanit@127.0.0.1/db":                "",
+		"postgres://127.0.0.1/db":                      "",
+		"host=127.0.0.1 password=pw":                   "", // pgx parses these; its errors mask them
+	} {
+		if got := dsnPassword(dsn); got != want {
+			t.Errorf("dsnPassword(%q) = %q, want %q", dsn, got, want)
+		}
+	}
+}
+
+func TestScrub(t *testing.T) {
+	base := errors.New("cannot use pw-123 at host")
+	err := scrub(base, "pw-123")
+	if strings.Contains(err.Error(), "pw-123") || !errors.Is(err, base) {
+		t.Fatalf("scrub = %q (wraps the original: %v)", err, errors.Is(err, base))
+	}
+	if scrub(base, "") != base || scrub(nil, "pw") != nil {
+		t.Fatal("scrub without a secret or an error must change nothing")
+	}
+}
+
+func TestLoadQueries(t *testing.T) {
+	good := fstest.MapFS{"queries/a.sql": {Data: []byte(
+		"-- File comment.\n\n-- name: One :one\n-- What it does.\nSELECT 1;\n\n-- name: Two :exec\nSELECT 2;\n")}}
+	qs, err := loadQueries(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if qs["One"] != "-- What it does.\nSELECT 1;" || qs["Two"] != "SELECT 2;" || len(qs) != 2 {
+		t.Fatalf("loaded %q", qs)
+	}
+	for name, data := range map[string]string{
+		"duplicate": "-- name: One\nSELECT 1;\n-- name: One\nSELECT 2;\n",
+		"empty":     "-- name: One\n\n-- name: Two\nSELECT 2;\n",
+		"unnamed":   "-- name:\nSELECT 1;\n",
+	} {
+		if _, err := loadQueries(fstest.MapFS{"queries/a.sql": {Data: []byte(data)}}); err == nil {
+			t.Errorf("%s query: want an error", name)
+		}
+	}
+}

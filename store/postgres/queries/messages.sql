@@ -1,0 +1,59 @@
+-- Messages. Every query returning a message selects the columns that
+-- scanMessage reads, in its order.
+
+-- name: InsertMessage :one
+-- Returns no row when the channel message id is already stored. ON CONFLICT
+-- DO NOTHING, unlike a unique violation, leaves an enclosing transaction
+-- usable.
+INSERT INTO messages (conversation_id, direction, channel_message_id, type, body, payload, status,
+                      error_code, error_text, sent_at, processed_at)
+VALUES (@conversation_id, @direction, @channel_message_id, @type, @body, @payload, @status,
+        @error_code, @error_text, @sent_at, @processed_at)
+ON CONFLICT (channel_message_id) WHERE channel_message_id <> '' DO NOTHING
+RETURNING id, conversation_id, direction, channel_message_id, type, body, payload, status,
+          error_code, error_text, sent_at, processed_at, created_at, updated_at;
+
+-- name: GetMessage :one
+SELECT id, conversation_id, direction, channel_message_id, type, body, payload, status,
+       error_code, error_text, sent_at, processed_at, created_at, updated_at
+FROM messages
+WHERE id = @id;
+
+-- name: ListMessages :many
+SELECT id, conversation_id, direction, channel_message_id, type, body, payload, status,
+       error_code, error_text, sent_at, processed_at, created_at, updated_at
+FROM messages
+WHERE conversation_id = @conversation_id
+ORDER BY id;
+
+-- name: PendingInbound :many
+SELECT id, conversation_id, direction, channel_message_id, type, body, payload, status,
+       error_code, error_text, sent_at, processed_at, created_at, updated_at
+FROM messages
+WHERE conversation_id = @conversation_id AND direction = 'in' AND processed_at IS NULL
+ORDER BY id;
+
+-- name: MarkProcessed :exec
+-- A message keeps the time it was first processed.
+UPDATE messages
+SET processed_at = coalesce(@processed_at::timestamptz, now()), updated_at = now()
+WHERE id = ANY (@ids::bigint[]) AND processed_at IS NULL;
+
+-- name: UpdateMessageStatus :execrows
+-- Applies @status only over a status of lower rank. The ranks come from
+-- store.StatusRank as two parallel arrays; a status missing from them ranks
+-- 0. An error code or text, when given, is recorded.
+UPDATE messages AS m
+SET status     = @status,
+    error_code = CASE WHEN @error_code::integer <> 0 THEN @error_code::integer ELSE m.error_code END,
+    error_text = coalesce(nullif(@error_text::text, ''), m.error_text),
+    updated_at = now()
+WHERE m.channel_message_id = @channel_message_id AND m.channel_message_id <> ''
+  AND coalesce((SELECT r.rank
+                FROM unnest(@ranked_statuses::text[], @ranks::integer[]) AS r (status, rank)
+                WHERE r.status = m.status), 0) < @rank::integer;
+
+-- name: ChannelMessageExists :one
+SELECT EXISTS (
+    SELECT 1 FROM messages
+    WHERE channel_message_id = @channel_message_id AND channel_message_id <> '');

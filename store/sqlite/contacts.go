@@ -1,0 +1,80 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/yanit/yanit/store"
+)
+
+var (
+	sqlGetContact                  = query("GetContact")
+	sqlContactIDByWaID             = query("ContactIDByWaID")
+	sqlContactIDByUserID           = query("ContactIDByUserID")
+	sqlUnattachedContactIDByUserID = query("UnattachedContactIDByUserID")
+	sqlInsertContact               = query("InsertContact")
+	sqlUpdateContact               = query("UpdateContact")
+)
+
+func scanContact(r scanner) (store.Contact, error) {
+	var c store.Contact
+	err := r.Scan(&c.ID, &c.WaID, &c.UserID, &c.Name, &c.Locale,
+		timeColumn{&c.LastInboundAt}, timeColumn{&c.CreatedAt}, timeColumn{&c.UpdatedAt})
+	return c, err
+}
+
+// UpsertContact finds the contact by WaID, or, when no contact has the WaID,
+// the one known by UserID alone, which the WaID then attaches to; without a
+// WaID, by UserID. It creates the contact when none is found. A UserID that
+// belongs to another contact is an ErrConflict.
+func (q queries) UpsertContact(ctx context.Context, c store.ContactUpsert) (store.Contact, error) {
+	if c.WaID == "" && c.UserID == "" {
+		return store.Contact{}, errors.New("upserting contact: neither a wa_id nor a user_id identifies it")
+	}
+	var out store.Contact
+	err := q.atomically(ctx, func(q queries) error {
+		id, err := q.findContact(ctx, c.WaID, c.UserID)
+		args := []any{
+			sql.Named("wa_id", c.WaID), sql.Named("user_id", c.UserID),
+			sql.Named("name", c.Name), sql.Named("locale", c.Locale),
+			sql.Named("seen", unixMicro(c.Seen)), sql.Named("now", unixMicro(now())),
+		}
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			out, err = scanContact(q.db.QueryRowContext(ctx, sqlInsertContact, args...))
+		case err == nil:
+			out, err = scanContact(q.db.QueryRowContext(ctx, sqlUpdateContact, append(args, sql.Named("id", id))...))
+		}
+		return err
+	})
+	if err != nil {
+		return store.Contact{}, fmt.Errorf("upserting contact: %w", interpretError(err))
+	}
+	return out, nil
+}
+
+// findContact returns the id of the contact an upsert applies to, or
+// sql.ErrNoRows when it creates one.
+func (q queries) findContact(ctx context.Context, waID, userID string) (int64, error) {
+	var id int64
+	if waID == "" {
+		err := q.db.QueryRowContext(ctx, sqlContactIDByUserID, sql.Named("user_id", userID)).Scan(&id)
+		return id, err
+	}
+	err := q.db.QueryRowContext(ctx, sqlContactIDByWaID, sql.Named("wa_id", waID)).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) && userID != "" {
+		err = q.db.QueryRowContext(ctx, sqlUnattachedContactIDByUserID, sql.Named("user_id", userID)).Scan(&id)
+	}
+	return id, err
+}
+
+// GetContact returns the contact with the id.
+func (q queries) GetContact(ctx context.Context, id int64) (store.Contact, error) {
+	c, err := scanContact(q.db.QueryRowContext(ctx, sqlGetContact, sql.Named("id", id)))
+	if err != nil {
+		return store.Contact{}, fmt.Errorf("getting contact %d: %w", id, interpretError(err))
+	}
+	return c, nil
+}

@@ -1,0 +1,161 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/yanit/yanit/store"
+)
+
+// Server is yanit's HTTP server.
+type Server struct {
+	log      *slog.Logger
+	registry *prometheus.Registry
+	version  string
+	maxBody  int64
+
+	store    atomic.Pointer[store.Store]
+	notReady atomic.Pointer[string] // why the store is not attached yet
+
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+}
+
+// Options configure a Server.
+type Options struct {
+	Logger       *slog.Logger
+	Registry     *prometheus.Registry // metrics are registered here and served at /metrics
+	Version      string
+	MaxBodyBytes int64
+}
+
+// NewServer returns a server with no store attached: /readyz answers 503
+// until SetStore is called.
+func NewServer(o Options) (*Server, error) {
+	s := &Server{log: o.Logger, registry: o.Registry, version: o.Version, maxBody: o.MaxBodyBytes}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.registry == nil {
+		s.registry = prometheus.NewRegistry()
+	}
+	if s.maxBody <= 0 {
+		s.maxBody = 1 << 20
+	}
+	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "yanit_http_requests_total",
+		Help: "HTTP requests by method, route and status code.",
+	}, []string{"method", "route", "code"})
+	s.duration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "yanit_http_request_duration_seconds",
+		Help:    "HTTP request latency by method and route.",
+		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+	}, []string{"method", "route"})
+	for _, c := range []prometheus.Collector{
+		s.requests, s.duration,
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	} {
+		if err := s.registry.Register(c); err != nil {
+			return nil, fmt.Errorf("registering metrics: %w", err)
+		}
+	}
+	s.SetNotReady("database: not connected yet")
+	return s, nil
+}
+
+// SetStore attaches the store once it is reachable and migrated.
+func (s *Server) SetStore(st store.Store) { s.store.Store(&st) }
+
+// SetNotReady records why the store is not attached, for /readyz.
+func (s *Server) SetNotReady(reason string) { s.notReady.Store(&reason) }
+
+// Routes returns the HTTP handler with every route of the server.
+func (s *Server) Routes() http.Handler {
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.Use(s.recoverer(), s.observe(), s.limitBody())
+	r.GET("/healthz", s.healthz)
+	r.GET("/readyz", s.readyz)
+	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{Registry: s.registry})))
+	r.NoRoute(func(c *gin.Context) { writeError(c, http.StatusNotFound, "no such route: "+c.Request.URL.Path) })
+	return r
+}
+
+func (s *Server) healthz(c *gin.Context) {
+	c.JSON(http.StatusOK, gin.H{"status": "ok", "version": s.version})
+}
+
+func (s *Server) readyz(c *gin.Context) {
+	st := s.store.Load()
+	if st == nil {
+		writeError(c, http.StatusServiceUnavailable, *s.notReady.Load())
+		return
+	}
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
+	defer cancel()
+	if err := (*st).Ping(ctx); err != nil {
+		writeError(c, http.StatusServiceUnavailable, "database: "+err.Error())
+		return
+	}
+	cur, latest, err := (*st).MigrationStatus(ctx)
+	if err != nil {
+		writeError(c, http.StatusServiceUnavailable, "database: reading migration status: "+err.Error())
+		return
+	}
+	if cur != latest {
+		writeError(c, http.StatusServiceUnavailable, fmt.Sprintf("database: schema at version %d, this binary needs %d: run yanit migrate", cur, latest))
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"status": "ready", "store": (*st).Dialect(), "schema_version": cur})
+}
+
+// observe counts requests and their latency per route pattern (never per
+// raw path, so that ids in paths cannot explode the metric's cardinality).
+func (s *Server) observe() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		start := time.Now()
+		c.Next()
+		route := c.FullPath()
+		if route == "" {
+			route = "unmatched"
+		}
+		s.requests.WithLabelValues(c.Request.Method, route, strconv.Itoa(c.Writer.Status())).Inc()
+		s.duration.WithLabelValues(c.Request.Method, route).Observe(time.Since(start).Seconds())
+	}
+}
+
+func (s *Server) limitBody() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, s.maxBody)
+		c.Next()
+	}
+}
+
+// recoverer turns a handler panic into a 500 and a log line with the cause.
+func (s *Server) recoverer() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		defer func() {
+			if p := recover(); p != nil {
+				s.log.Error("handler panicked", slog.String("route", c.FullPath()), slog.Any("panic", p))
+				writeError(c, http.StatusInternalServerError, "internal error")
+			}
+		}()
+		c.Next()
+	}
+}
+
+// writeError writes the one error shape of the API: {"error": message}.
+func writeError(c *gin.Context, status int, message string) {
+	c.AbortWithStatusJSON(status, gin.H{"error": message})
+}
