@@ -60,7 +60,9 @@ type ClaimParams struct {
 //   - of the unfinished jobs (available or running) sharing a non-empty key,
 //     only the one with the smallest ID is claimable, so work for one key never
 //     runs concurrently and runs in enqueue order, across workers and processes;
-//   - a claimed job is running, its Attempt incremented, leased to the worker.
+//   - a claimed job is running, its Attempt incremented, leased to the worker;
+//   - a running job whose lease expired on its last attempt (its worker died
+//     every time: a crash loop) is discarded, never claimed again.
 type Queue interface {
 	Enqueue(ctx context.Context, p EnqueueParams) (Job, error)
 	Claim(ctx context.Context, p ClaimParams) ([]Job, error)

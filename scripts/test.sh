@@ -26,11 +26,11 @@ pass=$(grep -cE '^\s*--- PASS' "$log")
 fail=$(grep -cE '^\s*--- FAIL' "$log")
 skip=$(grep -cE '^\s*--- SKIP' "$log")
 echo
-echo "test: conformance suite per store:"
-grep -E '^\s*--- (PASS|FAIL): TestConformance' "$log" | sed 's/^/  /' || echo "  (not run)"
+echo "test: conformance suite (store/storetest) per store:"
 for store in sqlite postgres; do
-  n=$(awk -v pkg="store/$store" '/^=== RUN   TestConformance\//{c++} /^(ok|FAIL)/{ if (index($0, pkg)) { print c; exit } ; c=0 }' "$log")
-  echo "  $store: ${n:-0} conformance subtests run"
+  ok=$(grep -cE "^\s*--- PASS: TestConformance/$store/" "$log")
+  bad=$(grep -cE "^\s*--- FAIL: TestConformance/$store/" "$log")
+  echo "  $store: $ok subtests passed, $bad failed"
 done
 if [ "$skip" -gt 0 ]; then
   echo; echo "test: skipped:"; grep -E -A1 '^\s*--- SKIP' "$log" | head -40

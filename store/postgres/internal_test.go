@@ -4,7 +4,6 @@ import (
 	"errors"
 	"strings"
 	"testing"
-	"testing/fstest"
 )
 
 func TestVectorVersionOK(t *testing.T) {
@@ -40,26 +39,5 @@ func TestScrub(t *testing.T) {
 	}
 	if scrub(base, "") != base || scrub(nil, "pw") != nil {
 		t.Fatal("scrub without a secret or an error must change nothing")
-	}
-}
-
-func TestLoadQueries(t *testing.T) {
-	good := fstest.MapFS{"queries/a.sql": {Data: []byte(
-		"-- File comment.\n\n-- name: One :one\n-- What it does.\nSELECT 1;\n\n-- name: Two :exec\nSELECT 2;\n")}}
-	qs, err := loadQueries(good)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if qs["One"] != "-- What it does.\nSELECT 1;" || qs["Two"] != "SELECT 2;" || len(qs) != 2 {
-		t.Fatalf("loaded %q", qs)
-	}
-	for name, data := range map[string]string{
-		"duplicate": "-- name: One\nSELECT 1;\n-- name: One\nSELECT 2;\n",
-		"empty":     "-- name: One\n\n-- name: Two\nSELECT 2;\n",
-		"unnamed":   "-- name:\nSELECT 1;\n",
-	} {
-		if _, err := loadQueries(fstest.MapFS{"queries/a.sql": {Data: []byte(data)}}); err == nil {
-			t.Errorf("%s query: want an error", name)
-		}
 	}
 }

@@ -12,14 +12,15 @@ import (
 )
 
 var (
-	sqlEnqueueJob      = query("EnqueueJob")
-	sqlEnqueueKeyedJob = query("EnqueueKeyedJob")
-	sqlClaimJobs       = query("ClaimJobs")
-	sqlExtendLeases    = query("ExtendLeases")
-	sqlCompleteJob     = query("CompleteJob")
-	sqlRetryJob        = query("RetryJob")
-	sqlDiscardJob      = query("DiscardJob")
-	sqlGetJob          = query("GetJob")
+	sqlEnqueueJob       = query("EnqueueJob")
+	sqlEnqueueKeyedJob  = query("EnqueueKeyedJob")
+	sqlClaimJobs        = query("ClaimJobs")
+	sqlExtendLeases     = query("ExtendLeases")
+	sqlCompleteJob      = query("CompleteJob")
+	sqlRetryJob         = query("RetryJob")
+	sqlDiscardJob       = query("DiscardJob")
+	sqlDiscardAbandoned = query("DiscardAbandonedJobs")
+	sqlGetJob           = query("GetJob")
 )
 
 // defaultMaxAttempts is a job's MaxAttempts when EnqueueParams leaves it zero.
@@ -124,6 +125,9 @@ func (q queries) claim(ctx context.Context, p jobs.ClaimParams) ([]jobs.Job, err
 		return nil, fmt.Errorf("lease %v is not positive", p.Lease)
 	case p.Limit <= 0 || len(p.Kinds) == 0:
 		return nil, nil
+	}
+	if _, err := q.db.Exec(ctx, sqlDiscardAbandoned); err != nil {
+		return nil, fmt.Errorf("discarding abandoned jobs: %w", err)
 	}
 	rows, err := q.db.Query(ctx, sqlClaimJobs, args{
 		"worker": p.Worker, "kinds": p.Kinds, "limit": p.Limit, "lease_us": micros(p.Lease),

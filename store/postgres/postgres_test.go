@@ -19,6 +19,7 @@ import (
 
 // harness opens migrated stores, each test in a schema of its own.
 var harness = storetest.Harness{
+	Name:   "postgres",
 	NewDSN: func(t *testing.T) string { return pgtest.NewSchemaDSN(t) },
 	Open:   openMigrated,
 }

@@ -13,13 +13,14 @@ import (
 )
 
 var (
-	sqlEnqueueJob   = query("EnqueueJob")
-	sqlClaimJobs    = query("ClaimJobs")
-	sqlExtendLeases = query("ExtendLeases")
-	sqlCompleteJob  = query("CompleteJob")
-	sqlRetryJob     = query("RetryJob")
-	sqlDiscardJob   = query("DiscardJob")
-	sqlGetJob       = query("GetJob")
+	sqlEnqueueJob       = query("EnqueueJob")
+	sqlClaimJobs        = query("ClaimJobs")
+	sqlExtendLeases     = query("ExtendLeases")
+	sqlCompleteJob      = query("CompleteJob")
+	sqlRetryJob         = query("RetryJob")
+	sqlDiscardJob       = query("DiscardJob")
+	sqlDiscardAbandoned = query("DiscardAbandonedJobs")
+	sqlGetJob           = query("GetJob")
 )
 
 // defaultMaxAttempts is a job's MaxAttempts when EnqueueParams leaves it zero.
@@ -82,6 +83,9 @@ func (q queries) claim(ctx context.Context, p jobs.ClaimParams) ([]jobs.Job, err
 		return nil, nil
 	}
 	t := now()
+	if _, err := q.db.ExecContext(ctx, sqlDiscardAbandoned, sql.Named("now", unixMicro(t))); err != nil {
+		return nil, fmt.Errorf("discarding abandoned jobs: %w", err)
+	}
 	rows, err := q.db.QueryContext(ctx, sqlClaimJobs,
 		sql.Named("worker", p.Worker), sql.Named("kinds", jsonArray(p.Kinds)), sql.Named("limit", p.Limit),
 		sql.Named("now", unixMicro(t)), sql.Named("lease_until", unixMicro(t.Add(p.Lease))))

@@ -1,16 +1,15 @@
 package sqlite
 
 import (
-	"bufio"
 	"context"
 	"database/sql"
 	"embed"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
-	"strings"
 	"time"
+
+	"github.com/yanit/yanit/store/sqlfile"
 
 	"github.com/yanit/yanit/store"
 )
@@ -78,83 +77,10 @@ func now() time.Time { return time.Now().UTC() }
 //go:embed queries/*.sql
 var queryFiles embed.FS
 
-var sqlText = mustLoadQueries(queryFiles)
+var sqlText = sqlfile.MustLoad(queryFiles, "queries/*.sql")
 
 // query returns the statement named name in queries/*.sql.
-func query(name string) string {
-	text, ok := sqlText[name]
-	if !ok {
-		panic(fmt.Sprintf("sqlite: no query named %q in queries/*.sql", name))
-	}
-	return text
-}
-
-func mustLoadQueries(fsys fs.FS) map[string]string {
-	qs, err := loadQueries(fsys)
-	if err != nil {
-		panic(fmt.Sprintf("sqlite: loading queries: %v", err))
-	}
-	return qs
-}
-
-// loadQueries reads the named statements of every queries/*.sql file in fsys.
-// Lines before a file's first header are the file's comment.
-func loadQueries(fsys fs.FS) (map[string]string, error) {
-	paths, err := fs.Glob(fsys, "queries/*.sql")
-	if err != nil {
-		return nil, err
-	}
-	qs := map[string]string{}
-	for _, path := range paths {
-		data, err := fs.ReadFile(fsys, path)
-		if err != nil {
-			return nil, err
-		}
-		var name string
-		var body strings.Builder
-		flush := func() error {
-			if name == "" {
-				return nil
-			}
-			text := strings.TrimSpace(body.String())
-			if text == "" {
-				return fmt.Errorf("%s: query %s is empty", path, name)
-			}
-			if _, dup := qs[name]; dup {
-				return fmt.Errorf("%s: query %s is defined twice", path, name)
-			}
-			qs[name] = text
-			body.Reset()
-			return nil
-		}
-		sc := bufio.NewScanner(strings.NewReader(string(data)))
-		for sc.Scan() {
-			line := sc.Text()
-			if rest, ok := strings.CutPrefix(line, "-- name:"); ok {
-				if err := flush(); err != nil {
-					return nil, err
-				}
-				fields := strings.Fields(rest)
-				if len(fields) == 0 {
-					return nil, fmt.Errorf("%s: query header without a name", path)
-				}
-				name = fields[0]
-				continue
-			}
-			if name != "" {
-				body.WriteString(line)
-				body.WriteByte('\n')
-			}
-		}
-		if err := sc.Err(); err != nil {
-			return nil, err
-		}
-		if err := flush(); err != nil {
-			return nil, err
-		}
-	}
-	return qs, nil
-}
+func query(name string) string { return sqlText.Get(name) }
 
 // Values the tables store as they are: times as INTEGER unix microseconds,
 // NULL for the zero time; JSON as TEXT.

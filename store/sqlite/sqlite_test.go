@@ -25,6 +25,7 @@ import (
 )
 
 var harness = storetest.Harness{
+	Name:   "sqlite",
 	NewDSN: func(t *testing.T) string { return filepath.Join(t.TempDir(), "yanit.db") },
 	Open: func(ctx context.Context, dsn string) (store.Store, error) {
 		s, err := openMigrated(ctx, dsn)

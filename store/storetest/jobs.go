@@ -129,6 +129,21 @@ func testJobLeases(t *testing.T, h Harness) {
 	if fmt.Sprint(lost) != fmt.Sprint([]int64{a}) {
 		t.Fatalf("heartbeat lost = %v, want [%d]", lost, a)
 	}
+
+	// A job whose worker dies on its last attempt is discarded, and the next
+	// job of its key goes on.
+	poison := must(s.Enqueue(c, jobs.EnqueueParams{Kind: "probe", Key: "conv:P", MaxAttempts: 1}))(t).ID
+	next := enqueue(t, s, "conv:P")
+	if got := claimIDs(t, s, "crashy", 10, 100*time.Millisecond); fmt.Sprint(got) != fmt.Sprint([]int64{poison}) {
+		t.Fatalf("claim = %v, want [%d]", got, poison)
+	}
+	time.Sleep(250 * time.Millisecond)
+	if got := claimIDs(t, s, "rescuer", 10, time.Minute); fmt.Sprint(got) != fmt.Sprint([]int64{next}) {
+		t.Fatalf("after the poison job's last lease expired: claim = %v, want the next job [%d]", got, next)
+	}
+	if j := must(s.GetJob(c, poison))(t); j.State != jobs.StateDiscarded || !strings.Contains(j.LastError, "abandoned") {
+		t.Fatalf("poison job = %+v, want discarded as abandoned", j)
+	}
 }
 
 // probe records the start and end of each job as messages in one

@@ -18,6 +18,8 @@ import (
 
 // Harness opens stores for the suite.
 type Harness struct {
+	// Name names the store in test output: TestConformance/<Name>/….
+	Name string
 	// NewDSN returns the location of a new, empty database, removed at test
 	// cleanup.
 	NewDSN func(t *testing.T) string
@@ -44,6 +46,10 @@ func (h Harness) open(t *testing.T, dsn string) store.Store {
 
 // Run runs the whole conformance suite.
 func Run(t *testing.T, h Harness) {
+	t.Run(h.Name, func(t *testing.T) { run(t, h) })
+}
+
+func run(t *testing.T, h Harness) {
 	t.Run("Migrations", func(t *testing.T) { testMigrations(t, h) })
 	t.Run("Contacts", func(t *testing.T) { testContacts(t, h) })
 	t.Run("Conversations", func(t *testing.T) { testConversations(t, h) })

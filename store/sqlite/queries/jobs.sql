@@ -62,3 +62,13 @@ SELECT id, kind, key, payload, state, attempt, max_attempts, run_at, locked_by, 
        last_error, created_at
 FROM jobs
 WHERE id = @id;
+
+-- name: DiscardAbandonedJobs :execrows
+-- A job whose worker lost its lease on the last attempt (a crash loop, e.g.
+-- a payload that kills the process) is discarded instead of claimed again.
+UPDATE jobs
+SET state       = 'discarded',
+    last_error  = 'abandoned: the worker lost its lease on attempt ' || attempt || ' of ' || max_attempts,
+    lease_until = NULL,
+    finished_at = @now
+WHERE state = 'running' AND lease_until < @now AND attempt >= max_attempts;
