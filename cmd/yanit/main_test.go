@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/yanit/yanit/store/postgres/pgtest"
 )
 
 // TestMain lets the test binary act as the yanit binary for process tests:
@@ -266,4 +268,37 @@ func TestServeWithUnreachableDatabaseReportsWhy(t *testing.T) {
 	if strings.Contains(c.logs(), "panic") {
 		t.Fatalf("panic in output:\n%s", c.logs())
 	}
+}
+
+func TestMigrateBothStores(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) {
+		isolate(t)
+		dir := t.TempDir()
+		t.Setenv("YANIT_DATA_DIR", dir)
+		code, out, stderr := run(t, "migrate")
+		if code != 0 || !strings.Contains(out, "sqlite "+filepath.Join(dir, "yanit.db")+": schema at version 1 of 1") {
+			t.Fatalf("migrate = %d %q %s", code, out, stderr)
+		}
+	})
+	t.Run("postgres", func(t *testing.T) {
+		dsn := pgtest.NewSchemaDSN(t)
+		isolate(t)
+		t.Setenv("YANIT_DATABASE_URL", dsn)
+		code, out, stderr := run(t, "migrate")
+		if code != 0 || !strings.Contains(out, "postgres ") || !strings.Contains(out, "schema at version 1 of 1") {
+			t.Fatalf("migrate = %d %q %s", code, out, stderr)
+		}
+		// Running it again changes nothing and says so.
+		if code, out, _ := run(t, "migrate"); code != 0 || !strings.Contains(out, "version 1 of 1") {
+			t.Fatalf("second migrate = %d %q", code, out)
+		}
+	})
+	t.Run("unreachable", func(t *testing.T) {
+		isolate(t)
+		t.Setenv("YANIT_DATABASE_URL", "postgres://yanit@127.0.0.1:1/yanit?connect_timeout=1")
+		code, _, stderr := run(t, "migrate", "--timeout", "2s")
+		if code == 0 || !strings.Contains(stderr, "connecting to postgres") {
+			t.Fatalf("migrate against a closed port = %d %q, want a failure naming the database", code, stderr)
+		}
+	})
 }
