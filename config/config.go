@@ -23,6 +23,9 @@ type Config struct {
 	DataDir  string   `mapstructure:"data_dir" yaml:"data_dir"`
 	WhatsApp WhatsApp `mapstructure:"whatsapp" yaml:"whatsapp"`
 	API      API      `mapstructure:"api" yaml:"api"`
+	// Assistants map business numbers to their assistant. Empty: one demo
+	// assistant answers whatsapp.phone_number_id.
+	Assistants []Assistant `mapstructure:"assistants" yaml:"assistants"`
 	Jobs     Jobs     `mapstructure:"jobs" yaml:"jobs"`
 	Log      Log      `mapstructure:"log" yaml:"log"`
 }
@@ -48,6 +51,17 @@ type WhatsApp struct {
 	AccessToken   string `mapstructure:"access_token" yaml:"access_token" secret:"true"`
 	AppSecret     string `mapstructure:"app_secret" yaml:"app_secret" secret:"true"`
 	VerifyToken   string `mapstructure:"verify_token" yaml:"verify_token" secret:"true"`
+	// RatePerSecond caps sends per business number in this process (Meta's
+	// default throughput is 80 messages per second).
+	RatePerSecond float64 `mapstructure:"rate_per_second" yaml:"rate_per_second"`
+}
+
+// Assistant is one assistant and the business numbers it answers.
+type Assistant struct {
+	Name           string   `mapstructure:"name" yaml:"name"`
+	PhoneNumberIDs []string `mapstructure:"phone_number_ids" yaml:"phone_number_ids"`
+	// RulesFile is a YAML file of keyword auto-replies; empty: the demo's.
+	RulesFile string `mapstructure:"rules_file" yaml:"rules_file"`
 }
 
 // API configures access to the admin and agent API.
@@ -76,7 +90,8 @@ func Default() Config {
 		DataDir: "./data",
 		WhatsApp: WhatsApp{
 			GraphURL:   "https://graph.facebook.com",
-			APIVersion: "v23.0",
+			APIVersion:    "v24.0",
+			RatePerSecond: 80,
 		},
 		Jobs: Jobs{Concurrency: 8, PollInterval: 250 * time.Millisecond, Lease: 30 * time.Second},
 		Log:  Log{Level: "info", Format: "text"},
@@ -189,6 +204,25 @@ func (c Config) Validate(mode Mode) error {
 	}
 	if !strings.HasPrefix(c.WhatsApp.APIVersion, "v") {
 		return bad("whatsapp.api_version", fmt.Sprintf("%q must look like v23.0", c.WhatsApp.APIVersion))
+	}
+	if c.WhatsApp.RatePerSecond <= 0 || c.WhatsApp.RatePerSecond > 1000 {
+		return bad("whatsapp.rate_per_second", "must be above 0 and at most 1000 (Meta's highest tier)")
+	}
+	seen := map[string]string{}
+	for i, a := range c.Assistants {
+		key := fmt.Sprintf("assistants[%d]", i)
+		if a.Name == "" {
+			return bad(key+".name", "is required")
+		}
+		if len(a.PhoneNumberIDs) == 0 {
+			return bad(key+".phone_number_ids", "needs at least one business number")
+		}
+		for _, id := range a.PhoneNumberIDs {
+			if other, dup := seen[id]; dup {
+				return bad(key+".phone_number_ids", fmt.Sprintf("number %s is already answered by %s", id, other))
+			}
+			seen[id] = a.Name
+		}
 	}
 	if c.Jobs.Concurrency < 1 || c.Jobs.Concurrency > 1024 {
 		return bad("jobs.concurrency", "must be between 1 and 1024")

@@ -10,3 +10,9 @@ import _ "embed"
 //
 //go:embed dev.yaml
 var Dev []byte
+
+// DemoRules are the demo retailer's keyword auto-replies (Turkish and
+// English), the responder of yanit dev and the default of serve.
+//
+//go:embed demo-rules.yaml
+var DemoRules []byte

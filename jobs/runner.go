@@ -23,6 +23,19 @@ func (e cancelError) Unwrap() error { return e.err }
 // Cancel marks an error as permanent: the job is discarded without retries.
 func Cancel(err error) error { return cancelError{err: err} }
 
+type retryAfterError struct {
+	err   error
+	after time.Duration
+}
+
+func (e retryAfterError) Error() string { return e.err.Error() }
+func (e retryAfterError) Unwrap() error { return e.err }
+
+// RetryAfter asks for the next attempt no sooner than after (e.g. the wait a
+// rate-limit error names), instead of the default backoff when that is
+// shorter.
+func RetryAfter(err error, after time.Duration) error { return retryAfterError{err: err, after: after} }
+
 // Config tunes a Runner.
 type Config struct {
 	Worker       string        // lease holder name, unique per process; required
@@ -218,7 +231,12 @@ func (r *Runner) run(ctx context.Context, cancel context.CancelFunc, j Job) {
 		log.Error("job discarded", slog.String("error", err.Error()))
 		outcome = r.q.Discard(octx, r.cfg.Worker, j.ID, err.Error())
 	default:
-		at := time.Now().Add(Backoff(j.Attempt))
+		wait := Backoff(j.Attempt)
+		var ra retryAfterError
+		if errors.As(err, &ra) && ra.after > wait {
+			wait = ra.after
+		}
+		at := time.Now().Add(wait)
 		log.Warn("job failed, will retry", slog.String("error", err.Error()), slog.Time("retry_at", at))
 		outcome = r.q.Retry(octx, r.cfg.Worker, j.ID, at, err.Error())
 	}

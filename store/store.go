@@ -17,8 +17,13 @@ type Contact struct {
 	Name          string
 	Locale        string
 	LastInboundAt time.Time // zero until the contact writes; opens the 24-hour window
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	// MarketingOptOut is true after the contact stopped marketing messages
+	// (Meta's user_preferences webhook or an opt-out word), until a resume.
+	MarketingOptOut bool
+	// MarketingPrefAt is when MarketingOptOut was last set; zero if never.
+	MarketingPrefAt time.Time
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
 }
 
 // ContactUpsert identifies a contact by WaID (preferred) or UserID and sets
@@ -143,6 +148,11 @@ type Queries interface {
 	// UserID when WaID is empty. Both empty is an error.
 	UpsertContact(ctx context.Context, c ContactUpsert) (Contact, error)
 	GetContact(ctx context.Context, id int64) (Contact, error)
+	// SetMarketingPreference records a marketing opt-out (true) or resume
+	// (false) of the contact made at the given time. A preference older than
+	// the one recorded is ignored (webhooks arrive out of order); it reports
+	// whether the contact changed.
+	SetMarketingPreference(ctx context.Context, contactID int64, optOut bool, at time.Time) (bool, error)
 
 	// OpenConversation returns the open conversation of the contact on the
 	// number, creating it in bot mode when there is none.
@@ -164,6 +174,16 @@ type Queries interface {
 	// turn has consumed yet, in arrival order.
 	PendingInbound(ctx context.Context, conversationID int64) ([]Message, error)
 	MarkProcessed(ctx context.Context, ids []int64, at time.Time) error
+	// RecordSend marks the outbound message id as accepted by the channel:
+	// it records the channel message id (wamid) and the time, and moves the
+	// status to sent unless it is already sent or beyond. Recording the same
+	// wamid again is a no-op; ErrNotFound when no outbound message has the id;
+	// ErrConflict when the message already has another channel id.
+	RecordSend(ctx context.Context, id int64, channelMessageID string, at time.Time) error
+	// FailOutbound marks the outbound message id as failed for good with the
+	// channel's error code and reason (failed is terminal); ErrNotFound when
+	// no outbound message has the id.
+	FailOutbound(ctx context.Context, id int64, errCode int, errText string) error
 	// UpdateMessageStatus applies a status to the message with the channel
 	// id, unless the message already has an equal or higher rank. It
 	// reports whether the status changed; ErrNotFound when no message has

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/yanit/yanit/channel"
 	"github.com/yanit/yanit/store"
 )
 
@@ -24,8 +25,12 @@ type Server struct {
 	version  string
 	maxBody  int64
 
-	store    atomic.Pointer[store.Store]
-	notReady atomic.Pointer[string] // why the store is not attached yet
+	whatsapp WhatsApp
+	backend  atomic.Pointer[Backend]
+	notReady atomic.Pointer[string] // why the backend is not attached yet
+
+	signatureFailures *prometheus.CounterVec
+	channelMetrics    *channel.Metrics
 
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
@@ -37,12 +42,25 @@ type Options struct {
 	Registry     *prometheus.Registry // metrics are registered here and served at /metrics
 	Version      string
 	MaxBodyBytes int64
+	WhatsApp     WhatsApp
+}
+
+// WhatsApp holds the secrets the webhook checks.
+type WhatsApp struct {
+	AppSecret   string // key of X-Hub-Signature-256
+	VerifyToken string // hub.verify_token of the subscription handshake
+}
+
+// Backend is what the server serves once the store is up.
+type Backend struct {
+	Store    store.Store
+	Receiver *channel.Receiver
 }
 
 // NewServer returns a server with no store attached: /readyz answers 503
 // until SetStore is called.
 func NewServer(o Options) (*Server, error) {
-	s := &Server{log: o.Logger, registry: o.Registry, version: o.Version, maxBody: o.MaxBodyBytes}
+	s := &Server{log: o.Logger, registry: o.Registry, version: o.Version, maxBody: o.MaxBodyBytes, whatsapp: o.WhatsApp}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -61,8 +79,13 @@ func NewServer(o Options) (*Server, error) {
 		Help:    "HTTP request latency by method and route.",
 		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 	}, []string{"method", "route"})
+	s.signatureFailures = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "yanit_webhook_signature_failures_total",
+		Help: "Webhook POSTs refused for a missing or wrong X-Hub-Signature-256.",
+	}, []string{"reason"})
+	s.channelMetrics = channel.NewMetrics(s.registry)
 	for _, c := range []prometheus.Collector{
-		s.requests, s.duration,
+		s.requests, s.duration, s.signatureFailures,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	} {
@@ -74,10 +97,15 @@ func NewServer(o Options) (*Server, error) {
 	return s, nil
 }
 
-// SetStore attaches the store once it is reachable and migrated.
-func (s *Server) SetStore(st store.Store) { s.store.Store(&st) }
+// ChannelMetrics are the channel metrics registered with the server's
+// registry, for the receiver and the sender.
+func (s *Server) ChannelMetrics() *channel.Metrics { return s.channelMetrics }
 
-// SetNotReady records why the store is not attached, for /readyz.
+// SetBackend attaches the store and what uses it once the store is
+// reachable and migrated.
+func (s *Server) SetBackend(b Backend) { s.backend.Store(&b) }
+
+// SetNotReady records why the backend is not attached, for /readyz.
 func (s *Server) SetNotReady(reason string) { s.notReady.Store(&reason) }
 
 // Routes returns the HTTP handler with every route of the server.
@@ -88,6 +116,8 @@ func (s *Server) Routes() http.Handler {
 	r.GET("/healthz", s.healthz)
 	r.GET("/readyz", s.readyz)
 	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{Registry: s.registry})))
+	r.GET("/webhooks/whatsapp", s.webhookVerify)
+	r.POST("/webhooks/whatsapp", s.webhookReceive)
 	r.NoRoute(func(c *gin.Context) { writeError(c, http.StatusNotFound, "no such route: "+c.Request.URL.Path) })
 	return r
 }
@@ -97,11 +127,12 @@ func (s *Server) healthz(c *gin.Context) {
 }
 
 func (s *Server) readyz(c *gin.Context) {
-	st := s.store.Load()
-	if st == nil {
+	b := s.backend.Load()
+	if b == nil {
 		writeError(c, http.StatusServiceUnavailable, *s.notReady.Load())
 		return
 	}
+	st := &b.Store
 	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
 	defer cancel()
 	if err := (*st).Ping(ctx); err != nil {

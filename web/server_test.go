@@ -63,7 +63,7 @@ func TestHealthAndReadiness(t *testing.T) {
 
 	// A store that is not migrated: not ready, says to migrate.
 	st := openSQLite(t)
-	s.SetStore(st)
+	s.SetBackend(Backend{Store: st})
 	code, body = get(t, ts.URL+"/readyz")
 	if code != 503 || !strings.Contains(body, "yanit migrate") {
 		t.Fatalf("/readyz on an unmigrated store = %d %s, want 503 naming yanit migrate", code, body)

@@ -14,7 +14,11 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/yanit/yanit/assistant"
+	"github.com/yanit/yanit/channel"
+	"github.com/yanit/yanit/channel/whatsapp"
 	"github.com/yanit/yanit/config"
+	"github.com/yanit/yanit/configs"
 	"github.com/yanit/yanit/jobs"
 	"github.com/yanit/yanit/store"
 	"github.com/yanit/yanit/store/postgres"
@@ -100,7 +104,10 @@ type app struct {
 // (in-flight requests finish), job runner (soft stop), store.
 func serve(ctx context.Context, cfg config.Config, log *slog.Logger, started func(*app)) error {
 	registry := prometheus.NewRegistry()
-	server, err := web.NewServer(web.Options{Logger: log, Registry: registry, Version: version, MaxBodyBytes: cfg.HTTP.MaxBodyBytes})
+	server, err := web.NewServer(web.Options{
+		Logger: log, Registry: registry, Version: version, MaxBodyBytes: cfg.HTTP.MaxBodyBytes,
+		WhatsApp: web.WhatsApp{AppSecret: cfg.WhatsApp.AppSecret, VerifyToken: cfg.WhatsApp.VerifyToken},
+	})
 	if err != nil {
 		return err
 	}
@@ -149,8 +156,12 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, started fun
 			up <- result{err: err}
 			return
 		}
+		if err := wireChannel(cfg, log, st, server, runner); err != nil {
+			st.Close()
+			up <- result{err: err}
+			return
+		}
 		runner.Start()
-		server.SetStore(st)
 		cur, _, _ := st.MigrationStatus(ctx)
 		log.Info("store ready", slog.String("store", storeLocation(cfg)), slog.Int64("schema_version", cur))
 		close(a.ready)
@@ -180,4 +191,55 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, started fun
 	}
 	log.Info("stopped")
 	return shutdownErr
+}
+
+// wireChannel builds the WhatsApp path on the store: the webhook receiver,
+// the turn pipeline with each number's assistant, and the outbox sender, and
+// registers their jobs with the runner.
+func wireChannel(cfg config.Config, log *slog.Logger, st store.Store, server *web.Server, runner *jobs.Runner) error {
+	router, err := assistants(cfg)
+	if err != nil {
+		return err
+	}
+	graph := &whatsapp.Client{BaseURL: cfg.WhatsApp.GraphURL, Version: cfg.WhatsApp.APIVersion, Token: cfg.WhatsApp.AccessToken}
+	metrics := server.ChannelMetrics()
+	receiver := channel.NewReceiver(st, channel.ReceiverOptions{Logger: log, Metrics: metrics, Routed: router.Routes, Wake: runner.Notify})
+	sender := channel.NewSender(st, graph, channel.SenderOptions{
+		Limiter: channel.NewLimiter(cfg.WhatsApp.RatePerSecond, 10, 6*time.Second), Logger: log, Metrics: metrics,
+	})
+	pipeline := assistant.NewPipeline(st, graph, router, assistant.PipelineOptions{Logger: log, Wake: runner.Notify})
+	if err := runner.Handle(channel.KindTurn, pipeline.Handle); err != nil {
+		return err
+	}
+	if err := runner.Handle(channel.KindSend, sender.Handle); err != nil {
+		return err
+	}
+	server.SetBackend(web.Backend{Store: st, Receiver: receiver})
+	return nil
+}
+
+// assistants builds the responder of every configured business number.
+func assistants(cfg config.Config) (assistant.Router, error) {
+	list := cfg.Assistants
+	if len(list) == 0 {
+		list = []config.Assistant{{Name: "demo", PhoneNumberIDs: []string{cfg.WhatsApp.PhoneNumberID}}}
+	}
+	router := assistant.Router{}
+	for _, a := range list {
+		data := configs.DemoRules
+		if a.RulesFile != "" {
+			var err error
+			if data, err = os.ReadFile(a.RulesFile); err != nil {
+				return nil, fmt.Errorf("assistant %s: %w", a.Name, err)
+			}
+		}
+		rules, err := assistant.LoadRules(data)
+		if err != nil {
+			return nil, fmt.Errorf("assistant %s: %w", a.Name, err)
+		}
+		for _, id := range a.PhoneNumberIDs {
+			router[id] = rules
+		}
+	}
+	return router, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -17,6 +18,8 @@ var (
 	sqlUnattachedContactIDByUserID = query("UnattachedContactIDByUserID")
 	sqlInsertContact               = query("InsertContact")
 	sqlUpdateContact               = query("UpdateContact")
+	sqlSetMarketingPreference      = query("SetMarketingPreference")
+	sqlContactExists               = query("ContactExists")
 )
 
 // upsertTries bounds how often UpsertContact starts over after losing a race
@@ -26,7 +29,8 @@ const upsertTries = 3
 func scanContact(r scanner) (store.Contact, error) {
 	var c store.Contact
 	err := r.Scan(&c.ID, &c.WaID, &c.UserID, &c.Name, &c.Locale,
-		timeColumn{&c.LastInboundAt}, timeColumn{&c.CreatedAt}, timeColumn{&c.UpdatedAt})
+		timeColumn{&c.LastInboundAt}, &c.MarketingOptOut, timeColumn{&c.MarketingPrefAt},
+		timeColumn{&c.CreatedAt}, timeColumn{&c.UpdatedAt})
 	return c, err
 }
 
@@ -97,4 +101,27 @@ func (q queries) GetContact(ctx context.Context, id int64) (store.Contact, error
 		return store.Contact{}, fmt.Errorf("getting contact %d: %w", id, interpretError(err))
 	}
 	return c, nil
+}
+
+// SetMarketingPreference records the contact's marketing opt-out (true) or
+// resume (false) made at at, or now when at is zero, unless the contact has a
+// preference recorded at the same time or later: webhooks arrive out of
+// order, and the newest preference wins. It is one conditional UPDATE, so
+// that racing preferences cannot interleave between a read of the recorded
+// time and the write. It reports whether the preference was recorded;
+// ErrNotFound when the contact is missing.
+func (q queries) SetMarketingPreference(ctx context.Context, contactID int64, optOut bool, at time.Time) (bool, error) {
+	tag, err := q.db.Exec(ctx, sqlSetMarketingPreference, args{"id": contactID, "opt_out": optOut, "at": nullTime(at)})
+	if err == nil && tag.RowsAffected() == 0 {
+		// Unchanged: a newer preference is recorded, or the contact is missing.
+		var exists bool
+		err = q.db.QueryRow(ctx, sqlContactExists, args{"id": contactID}).Scan(&exists)
+		if err == nil && !exists {
+			err = store.ErrNotFound
+		}
+	}
+	if err != nil {
+		return false, fmt.Errorf("setting marketing preference of contact %d: %w", contactID, interpretError(err))
+	}
+	return tag.RowsAffected() > 0, nil
 }

@@ -12,13 +12,16 @@ import (
 )
 
 var (
-	sqlInsertMessage        = query("InsertMessage")
-	sqlGetMessage           = query("GetMessage")
-	sqlListMessages         = query("ListMessages")
-	sqlPendingInbound       = query("PendingInbound")
-	sqlMarkProcessed        = query("MarkProcessed")
-	sqlUpdateMessageStatus  = query("UpdateMessageStatus")
-	sqlChannelMessageExists = query("ChannelMessageExists")
+	sqlInsertMessage            = query("InsertMessage")
+	sqlGetMessage               = query("GetMessage")
+	sqlListMessages             = query("ListMessages")
+	sqlPendingInbound           = query("PendingInbound")
+	sqlMarkProcessed            = query("MarkProcessed")
+	sqlUpdateMessageStatus      = query("UpdateMessageStatus")
+	sqlChannelMessageExists     = query("ChannelMessageExists")
+	sqlRecordSend               = query("RecordSend")
+	sqlFailOutbound             = query("FailOutbound")
+	sqlOutboundChannelMessageID = query("OutboundChannelMessageID")
 )
 
 // rankedStatuses returns the message statuses with their store.StatusRank,
@@ -134,4 +137,58 @@ func (q queries) UpdateMessageStatus(ctx context.Context, channelMessageID, stat
 		return false, fmt.Errorf("updating status of message %s to %s: %w", channelMessageID, status, interpretError(err))
 	}
 	return tag.RowsAffected() > 0, nil
+}
+
+// RecordSend records that the channel accepted the outbound message id under
+// channelMessageID at at (now when zero), and moves its status to sent unless
+// it ranks at or above sent already: a status webhook may have come first.
+// It is one conditional UPDATE, which only a message without a channel id
+// passes, so that two senders of one message cannot both record theirs.
+// Recording the same channel id again changes nothing. ErrNotFound when no
+// outbound message has the id; ErrConflict when the message has another
+// channel id, or another message has this one (the unique index).
+func (q queries) RecordSend(ctx context.Context, id int64, channelMessageID string, at time.Time) error {
+	if err := q.recordSend(ctx, id, channelMessageID, at); err != nil {
+		return fmt.Errorf("recording send of message %d as %q: %w", id, channelMessageID, interpretError(err))
+	}
+	return nil
+}
+
+func (q queries) recordSend(ctx context.Context, id int64, channelMessageID string, at time.Time) error {
+	if channelMessageID == "" {
+		return errors.New("the channel message id is empty")
+	}
+	statuses, ranks := rankedStatuses()
+	tag, err := q.db.Exec(ctx, sqlRecordSend, args{
+		"id": id, "channel_message_id": channelMessageID, "sent_at": nullTime(at),
+		"ranked_statuses": statuses, "ranks": ranks, "rank": store.StatusRank(store.StatusSent),
+	})
+	if err != nil || tag.RowsAffected() > 0 {
+		return err
+	}
+	// Unchanged: tell a repeat from a conflict and a missing message.
+	var recorded string
+	if err := q.db.QueryRow(ctx, sqlOutboundChannelMessageID, args{"id": id}).Scan(&recorded); err != nil {
+		return err // pgx.ErrNoRows: no outbound message has the id
+	}
+	if recorded != channelMessageID {
+		return fmt.Errorf("%w: the message was sent as %q", store.ErrConflict, recorded)
+	}
+	return nil
+}
+
+// FailOutbound marks the outbound message id failed with the channel's error
+// code and reason. A failed message keeps its first error. ErrNotFound when
+// no outbound message has the id.
+func (q queries) FailOutbound(ctx context.Context, id int64, errCode int, errText string) error {
+	tag, err := q.db.Exec(ctx, sqlFailOutbound, args{"id": id, "error_code": errCode, "error_text": errText})
+	if err == nil && tag.RowsAffected() == 0 {
+		// Unchanged: the message failed before, or is missing.
+		var recorded string
+		err = q.db.QueryRow(ctx, sqlOutboundChannelMessageID, args{"id": id}).Scan(&recorded)
+	}
+	if err != nil {
+		return fmt.Errorf("failing message %d: %w", id, interpretError(err))
+	}
+	return nil
 }

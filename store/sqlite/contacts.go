@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/yanit/yanit/store"
 )
@@ -16,12 +17,15 @@ var (
 	sqlUnattachedContactIDByUserID = query("UnattachedContactIDByUserID")
 	sqlInsertContact               = query("InsertContact")
 	sqlUpdateContact               = query("UpdateContact")
+	sqlSetMarketingPreference      = query("SetMarketingPreference")
+	sqlContactExists               = query("ContactExists")
 )
 
 func scanContact(r scanner) (store.Contact, error) {
 	var c store.Contact
 	err := r.Scan(&c.ID, &c.WaID, &c.UserID, &c.Name, &c.Locale,
-		timeColumn{&c.LastInboundAt}, timeColumn{&c.CreatedAt}, timeColumn{&c.UpdatedAt})
+		timeColumn{&c.LastInboundAt}, &c.MarketingOptOut, timeColumn{&c.MarketingPrefAt},
+		timeColumn{&c.CreatedAt}, timeColumn{&c.UpdatedAt})
 	return c, err
 }
 
@@ -77,4 +81,31 @@ func (q queries) GetContact(ctx context.Context, id int64) (store.Contact, error
 		return store.Contact{}, fmt.Errorf("getting contact %d: %w", id, interpretError(err))
 	}
 	return c, nil
+}
+
+// SetMarketingPreference records the contact's marketing opt-out (true) or
+// resume (false) made at at, or now when at is zero, unless the contact has a
+// preference recorded at the same time or later: webhooks arrive out of
+// order, and the newest preference wins. It reports whether the preference
+// was recorded; ErrNotFound when the contact is missing.
+func (q queries) SetMarketingPreference(ctx context.Context, contactID int64, optOut bool, at time.Time) (bool, error) {
+	if at.IsZero() {
+		at = now()
+	}
+	// One conditional UPDATE: racing preferences cannot interleave between a
+	// read of the recorded time and the write.
+	n, err := rowsAffected(q.db.ExecContext(ctx, sqlSetMarketingPreference, sql.Named("id", contactID),
+		sql.Named("opt_out", optOut), sql.Named("at", unixMicro(at)), sql.Named("now", unixMicro(now()))))
+	if err == nil && n == 0 {
+		// Unchanged: a newer preference is recorded, or the contact is missing.
+		var exists bool
+		err = q.db.QueryRowContext(ctx, sqlContactExists, sql.Named("id", contactID)).Scan(&exists)
+		if err == nil && !exists {
+			err = store.ErrNotFound
+		}
+	}
+	if err != nil {
+		return false, fmt.Errorf("setting marketing preference of contact %d: %w", contactID, interpretError(err))
+	}
+	return n > 0, nil
 }

@@ -11,13 +11,16 @@ import (
 )
 
 var (
-	sqlInsertMessage        = query("InsertMessage")
-	sqlGetMessage           = query("GetMessage")
-	sqlListMessages         = query("ListMessages")
-	sqlPendingInbound       = query("PendingInbound")
-	sqlMarkProcessed        = query("MarkProcessed")
-	sqlUpdateMessageStatus  = query("UpdateMessageStatus")
-	sqlChannelMessageExists = query("ChannelMessageExists")
+	sqlInsertMessage            = query("InsertMessage")
+	sqlGetMessage               = query("GetMessage")
+	sqlListMessages             = query("ListMessages")
+	sqlPendingInbound           = query("PendingInbound")
+	sqlMarkProcessed            = query("MarkProcessed")
+	sqlUpdateMessageStatus      = query("UpdateMessageStatus")
+	sqlChannelMessageExists     = query("ChannelMessageExists")
+	sqlRecordSend               = query("RecordSend")
+	sqlFailOutbound             = query("FailOutbound")
+	sqlOutboundChannelMessageID = query("OutboundChannelMessageID")
 )
 
 // messageStatuses are the statuses that store.StatusRank orders; any other
@@ -25,6 +28,19 @@ var (
 var messageStatuses = []string{
 	store.StatusReceived, store.StatusQueued, store.StatusSent,
 	store.StatusDelivered, store.StatusRead, store.StatusFailed,
+}
+
+// statusesAtOrAbove returns the statuses of messageStatuses ranking at or
+// above status: the ones a message keeps when status arrives.
+func statusesAtOrAbove(status string) []string {
+	rank := store.StatusRank(status)
+	var out []string
+	for _, s := range messageStatuses {
+		if store.StatusRank(s) >= rank {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 func scanMessage(r scanner) (store.Message, error) {
@@ -120,14 +136,7 @@ func (q queries) updateMessageStatus(ctx context.Context, channelMessageID, stat
 	if channelMessageID == "" {
 		return false, store.ErrNotFound // messages without a channel id are not addressable
 	}
-	rank := store.StatusRank(status)
-	if rank > 0 {
-		var atOrAbove []string
-		for _, s := range messageStatuses {
-			if store.StatusRank(s) >= rank {
-				atOrAbove = append(atOrAbove, s)
-			}
-		}
+	if store.StatusRank(status) > 0 {
 		if status != store.StatusFailed {
 			// A failed message never changes again, so this erases no
 			// recorded error.
@@ -138,7 +147,7 @@ func (q queries) updateMessageStatus(ctx context.Context, channelMessageID, stat
 		n, err := rowsAffected(q.db.ExecContext(ctx, sqlUpdateMessageStatus,
 			sql.Named("channel_message_id", channelMessageID), sql.Named("status", status),
 			sql.Named("error_code", errCode), sql.Named("error_text", errText),
-			sql.Named("not_lower", jsonArray(atOrAbove)), sql.Named("now", unixMicro(now()))))
+			sql.Named("not_lower", jsonArray(statusesAtOrAbove(status))), sql.Named("now", unixMicro(now()))))
 		if err != nil || n > 0 {
 			return n > 0, err
 		}
@@ -153,4 +162,61 @@ func (q queries) updateMessageStatus(ctx context.Context, channelMessageID, stat
 		return false, store.ErrNotFound
 	}
 	return false, nil
+}
+
+// RecordSend records that the channel accepted the outbound message id under
+// channelMessageID at at (now when zero), and moves its status to sent unless
+// it ranks at or above sent already: a status webhook may have come first.
+// Recording the same channel id again changes nothing. ErrNotFound when no
+// outbound message has the id; ErrConflict when the message has another
+// channel id, or another message has this one.
+func (q queries) RecordSend(ctx context.Context, id int64, channelMessageID string, at time.Time) error {
+	if err := q.recordSend(ctx, id, channelMessageID, at); err != nil {
+		return fmt.Errorf("recording send of message %d as %q: %w", id, channelMessageID, interpretError(err))
+	}
+	return nil
+}
+
+func (q queries) recordSend(ctx context.Context, id int64, channelMessageID string, at time.Time) error {
+	if channelMessageID == "" {
+		return errors.New("the channel message id is empty")
+	}
+	if at.IsZero() {
+		at = now()
+	}
+	// One conditional UPDATE, which only a message without a channel id
+	// passes: two senders of one message cannot both record theirs.
+	n, err := rowsAffected(q.db.ExecContext(ctx, sqlRecordSend, sql.Named("id", id),
+		sql.Named("channel_message_id", channelMessageID), sql.Named("sent_at", unixMicro(at)),
+		sql.Named("not_lower", jsonArray(statusesAtOrAbove(store.StatusSent))),
+		sql.Named("now", unixMicro(now()))))
+	if err != nil || n > 0 {
+		return err
+	}
+	// Unchanged: tell a repeat from a conflict and a missing message.
+	var recorded string
+	if err := q.db.QueryRowContext(ctx, sqlOutboundChannelMessageID, sql.Named("id", id)).Scan(&recorded); err != nil {
+		return err // sql.ErrNoRows: no outbound message has the id
+	}
+	if recorded != channelMessageID {
+		return fmt.Errorf("%w: the message was sent as %q", store.ErrConflict, recorded)
+	}
+	return nil
+}
+
+// FailOutbound marks the outbound message id failed with the channel's error
+// code and reason. A failed message keeps its first error. ErrNotFound when
+// no outbound message has the id.
+func (q queries) FailOutbound(ctx context.Context, id int64, errCode int, errText string) error {
+	n, err := rowsAffected(q.db.ExecContext(ctx, sqlFailOutbound, sql.Named("id", id),
+		sql.Named("error_code", errCode), sql.Named("error_text", errText), sql.Named("now", unixMicro(now()))))
+	if err == nil && n == 0 {
+		// Unchanged: the message failed before, or is missing.
+		var recorded string
+		err = q.db.QueryRowContext(ctx, sqlOutboundChannelMessageID, sql.Named("id", id)).Scan(&recorded)
+	}
+	if err != nil {
+		return fmt.Errorf("failing message %d: %w", id, interpretError(err))
+	}
+	return nil
 }

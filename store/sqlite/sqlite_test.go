@@ -233,6 +233,48 @@ func TestConcurrentMigrations(t *testing.T) {
 	}
 }
 
+// A file that the first release migrated keeps its contacts through the
+// marketing preference migration: opted in, with no preference time, and
+// the column takes only 0 or 1.
+func TestMarketingPreferenceMigration(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "yanit.db")
+	ctx := testCtx(t)
+	first := fstest.MapFS{}
+	data, err := fs.ReadFile(embeddedMigrations(), "00001_init.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	first["00001_init.sql"] = &fstest.MapFile{Data: data}
+	old, err := open(ctx, path, first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer old.Close()
+	if err := old.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := old.db.ExecContext(ctx, `INSERT INTO contacts (wa_id, name, created_at, updated_at)
+		VALUES ('905550000900', 'Eski', 1, 1)`); err != nil {
+		t.Fatal(err)
+	}
+
+	s := newStore(t, path)
+	var id int64
+	if err := s.db.QueryRowContext(ctx, "SELECT id FROM contacts WHERE wa_id = '905550000900'").Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	c, err := s.GetContact(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Name != "Eski" || c.MarketingOptOut || !c.MarketingPrefAt.IsZero() {
+		t.Fatalf("contact after the upgrade = %+v, want Eski, opted in, no preference time", c)
+	}
+	if _, err := s.db.ExecContext(ctx, "UPDATE contacts SET marketing_opt_out = 2 WHERE id = ?", id); err == nil {
+		t.Fatal("marketing_opt_out = 2: want a CHECK violation")
+	}
+}
+
 // Processes of a new release, starting together on a file that an older
 // release migrated, all apply the new migrations: one applies each, and the
 // others, whose attempt fails on the table it created, find it applied.

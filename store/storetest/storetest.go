@@ -55,6 +55,8 @@ func run(t *testing.T, h Harness) {
 	t.Run("Conversations", func(t *testing.T) { testConversations(t, h) })
 	t.Run("Messages", func(t *testing.T) { testMessages(t, h) })
 	t.Run("MessageStatus", func(t *testing.T) { testMessageStatus(t, h) })
+	t.Run("MarketingPreference", func(t *testing.T) { testMarketingPreference(t, h) })
+	t.Run("SendRecords", func(t *testing.T) { testSendRecords(t, h) })
 	t.Run("Transactions", func(t *testing.T) { testTransactions(t, h) })
 	t.Run("Turns", func(t *testing.T) { testTurns(t, h) })
 	t.Run("Jobs", func(t *testing.T) { testJobs(t, h) })
@@ -82,6 +84,10 @@ func must[T any](v T, err error) func(t *testing.T) T {
 	}
 }
 
+// schemaVersion is the newest migration of every store: the stores keep one
+// schema, so a migration added to one store only fails the suite.
+const schemaVersion = 2
+
 func testMigrations(t *testing.T, h Harness) {
 	s := h.New(t)
 	c := ctx(t)
@@ -89,8 +95,8 @@ func testMigrations(t *testing.T, h Harness) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if latest < 1 || cur != latest {
-		t.Fatalf("after migrating from empty: current %d, latest %d; want equal and ≥ 1", cur, latest)
+	if cur != schemaVersion || latest != schemaVersion {
+		t.Fatalf("after migrating from empty: current %d, latest %d; want both %d", cur, latest, schemaVersion)
 	}
 	if err := s.Migrate(c); err != nil {
 		t.Fatalf("migrating an up-to-date store again: %v", err)
@@ -327,6 +333,277 @@ func testMessageStatus(t *testing.T, h Harness) {
 	}
 	if _, err := s.UpdateMessageStatus(c, "wamid.UNKNOWN", store.StatusRead, 0, ""); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("status for an unknown wamid: %v, want ErrNotFound", err)
+	}
+}
+
+func testMarketingPreference(t *testing.T, h Harness) {
+	s := h.New(t)
+	c := ctx(t)
+	t0 := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
+	ct := must(s.UpsertContact(c, store.ContactUpsert{WaID: "905550000010"}))(t)
+	if ct.MarketingOptOut || !ct.MarketingPrefAt.IsZero() {
+		t.Fatalf("new contact = %+v, want opted in with no preference time", ct)
+	}
+
+	steps := []struct {
+		name    string
+		optOut  bool
+		at      time.Time
+		changed bool
+		// The preference recorded after the step.
+		wantOptOut bool
+		wantAt     time.Time
+	}{
+		{"opt out", true, t0, true, true, t0},
+		{"older resume arriving late", false, t0.Add(-time.Hour), false, true, t0},
+		{"resume at the same time", false, t0, false, true, t0},
+		{"newer resume", false, t0.Add(time.Hour), true, false, t0.Add(time.Hour)},
+		{"opt out again", true, t0.Add(3 * time.Hour), true, true, t0.Add(3 * time.Hour)},
+		// A newer preference equal to the recorded one still moves the
+		// time forward, so that an older resume cannot override it.
+		{"newer opt out repeated", true, t0.Add(5 * time.Hour), true, true, t0.Add(5 * time.Hour)},
+		{"resume older than the repeat", false, t0.Add(4 * time.Hour), false, true, t0.Add(5 * time.Hour)},
+	}
+	for _, st := range steps {
+		changed, err := s.SetMarketingPreference(c, ct.ID, st.optOut, st.at)
+		if err != nil {
+			t.Fatalf("%s: %v", st.name, err)
+		}
+		got := must(s.GetContact(c, ct.ID))(t)
+		if changed != st.changed || got.MarketingOptOut != st.wantOptOut || !got.MarketingPrefAt.Equal(st.wantAt) {
+			t.Fatalf("%s: changed %v, contact opted out %v at %v; want %v, %v at %v", st.name,
+				changed, got.MarketingOptOut, got.MarketingPrefAt, st.changed, st.wantOptOut, st.wantAt)
+		}
+	}
+
+	// Upserting the contact keeps its preference, and returns it.
+	up := must(s.UpsertContact(c, store.ContactUpsert{WaID: "905550000010", Name: "Deniz"}))(t)
+	if !up.MarketingOptOut || !up.MarketingPrefAt.Equal(t0.Add(5*time.Hour)) || up.Name != "Deniz" {
+		t.Fatalf("contact after upsert = %+v, want the preference kept", up)
+	}
+	// The preference is the contact's alone.
+	other := must(s.UpsertContact(c, store.ContactUpsert{WaID: "905550000011"}))(t)
+	if other.MarketingOptOut || !other.MarketingPrefAt.IsZero() {
+		t.Fatalf("another contact = %+v, want no preference", other)
+	}
+	if _, err := s.SetMarketingPreference(c, 424242, true, t0); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("preference of a missing contact: %v, want ErrNotFound", err)
+	}
+
+	// Preferences racing in any order: the newest wins.
+	const racers = 16
+	var wg sync.WaitGroup
+	for i := range racers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			at := t0.Add(24*time.Hour + time.Duration(i)*time.Minute)
+			if _, err := s.SetMarketingPreference(c, other.ID, i%2 == 0, at); err != nil {
+				t.Errorf("racing preference %d: %v", i, err)
+			}
+		}()
+	}
+	wg.Wait()
+	newest := t0.Add(24*time.Hour + (racers-1)*time.Minute)
+	got := must(s.GetContact(c, other.ID))(t)
+	if got.MarketingOptOut != ((racers-1)%2 == 0) || !got.MarketingPrefAt.Equal(newest) {
+		t.Fatalf("after %d racing preferences: opted out %v at %v; want the newest, %v at %v",
+			racers, got.MarketingOptOut, got.MarketingPrefAt, (racers-1)%2 == 0, newest)
+	}
+}
+
+func testSendRecords(t *testing.T, h Harness) {
+	s := h.New(t)
+	c := ctx(t)
+	conv := newConversation(t, s, "905550000012")
+	t0 := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
+	outbox := func(status string) store.Message {
+		t.Helper()
+		return must(s.InsertMessage(c, store.Message{ConversationID: conv.ID, Direction: store.Outbound,
+			Type: "text", Body: "yanıt", Status: status}))(t)
+	}
+	get := func(id int64) store.Message {
+		t.Helper()
+		return must(s.GetMessage(c, id))(t)
+	}
+
+	// A send the channel accepted: the wamid is recorded and status webhooks
+	// find the message by it.
+	m := outbox(store.StatusQueued)
+	if err := s.RecordSend(c, m.ID, "wamid.S1", t0); err != nil {
+		t.Fatal(err)
+	}
+	if got := get(m.ID); got.ChannelMessageID != "wamid.S1" || got.Status != store.StatusSent || !got.SentAt.Equal(t0) {
+		t.Fatalf("recorded send = %+v, want wamid.S1, sent at %v", got, t0)
+	}
+	if changed, err := s.UpdateMessageStatus(c, "wamid.S1", store.StatusDelivered, 0, ""); err != nil || !changed {
+		t.Fatalf("delivered status for the recorded wamid: changed %v, %v", changed, err)
+	}
+	// Recording it again, as a retried job does, changes nothing.
+	if err := s.RecordSend(c, m.ID, "wamid.S1", t0.Add(time.Minute)); err != nil {
+		t.Fatalf("recording the same wamid again: %v", err)
+	}
+	if got := get(m.ID); got.Status != store.StatusDelivered || !got.SentAt.Equal(t0) {
+		t.Fatalf("after a repeated send record: %+v, want delivered, sent at %v", got, t0)
+	}
+	// Another wamid for the message is a conflict, and changes nothing.
+	if err := s.RecordSend(c, m.ID, "wamid.OTHER", t0); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("a second wamid for one message: %v, want ErrConflict", err)
+	}
+	if got := get(m.ID); got.ChannelMessageID != "wamid.S1" {
+		t.Fatalf("after a conflicting send record: wamid %q, want wamid.S1", got.ChannelMessageID)
+	}
+	// A wamid another message has is a conflict too (the unique index).
+	m2 := outbox(store.StatusQueued)
+	if err := s.RecordSend(c, m2.ID, "wamid.S1", t0); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("a wamid of another message: %v, want ErrConflict", err)
+	}
+	if got := get(m2.ID); got.ChannelMessageID != "" || got.Status != store.StatusQueued || !got.SentAt.IsZero() {
+		t.Fatalf("after recording a taken wamid: %+v, want unchanged", got)
+	}
+	if err := s.RecordSend(c, m2.ID, "wamid.S2", t0); err != nil {
+		t.Fatalf("recording a free wamid after a conflict: %v", err)
+	}
+	if err := s.RecordSend(c, outbox(store.StatusQueued).ID, "", t0); err == nil {
+		t.Fatal("recording an empty wamid: want an error")
+	}
+
+	// Reconciliation: the delivered webhook, tagged with the outbox id, came
+	// before the sender recorded the wamid. The webhook's handler records it
+	// and applies the status; the sender's record comes last and changes
+	// nothing.
+	m3 := outbox(store.StatusQueued)
+	if _, err := s.UpdateMessageStatus(c, "wamid.S3", store.StatusDelivered, 0, ""); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("status of a wamid not yet recorded: %v, want ErrNotFound", err)
+	}
+	if err := s.RecordSend(c, m3.ID, "wamid.S3", t0.Add(2*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if changed, err := s.UpdateMessageStatus(c, "wamid.S3", store.StatusDelivered, 0, ""); err != nil || !changed {
+		t.Fatalf("delivered status after reconciling: changed %v, %v", changed, err)
+	}
+	if err := s.RecordSend(c, m3.ID, "wamid.S3", t0.Add(time.Second)); err != nil {
+		t.Fatalf("the sender's late send record: %v", err)
+	}
+	if got := get(m3.ID); got.Status != store.StatusDelivered || !got.SentAt.Equal(t0.Add(2*time.Second)) {
+		t.Fatalf("reconciled message = %+v, want delivered, sent at the first record", got)
+	}
+
+	// A message whose status is at or beyond sent keeps it, and still gets
+	// its wamid; one below sent moves to sent.
+	for i, tc := range []struct{ status, want string }{
+		{"", store.StatusSent},
+		{store.StatusQueued, store.StatusSent},
+		{store.StatusSent, store.StatusSent},
+		{store.StatusDelivered, store.StatusDelivered},
+		{store.StatusRead, store.StatusRead},
+		{store.StatusFailed, store.StatusFailed},
+	} {
+		name := "from " + tc.status
+		if tc.status == "" {
+			name = "from no status"
+		}
+		t.Run(name, func(t *testing.T) {
+			m := outbox(tc.status)
+			wamid := fmt.Sprintf("wamid.FROM%d", i)
+			if err := s.RecordSend(c, m.ID, wamid, t0); err != nil {
+				t.Fatal(err)
+			}
+			if got := get(m.ID); got.ChannelMessageID != wamid || got.Status != tc.want || !got.SentAt.Equal(t0) {
+				t.Fatalf("message in %q after RecordSend = %+v, want %s, %q, sent at %v", tc.status, got, wamid, tc.want, t0)
+			}
+		})
+	}
+
+	// Failing a message records the channel's error; failed is terminal and
+	// keeps the first error, also for a message already delivered.
+	f := outbox(store.StatusQueued)
+	if err := s.FailOutbound(c, f.ID, 131026, "Message undeliverable"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.FailOutbound(c, f.ID, 131047, "Re-engagement message"); err != nil {
+		t.Fatalf("failing a failed message again: %v", err)
+	}
+	if got := get(f.ID); got.Status != store.StatusFailed || got.ErrorCode != 131026 || got.ErrorText != "Message undeliverable" {
+		t.Fatalf("failed message = %+v, want failed with the first error", got)
+	}
+	// A wamid recorded late lands on the failed message, which stays failed.
+	if err := s.RecordSend(c, f.ID, "wamid.F", t0); err != nil {
+		t.Fatal(err)
+	}
+	if got := get(f.ID); got.ChannelMessageID != "wamid.F" || got.Status != store.StatusFailed || got.ErrorCode != 131026 {
+		t.Fatalf("failed message after RecordSend = %+v, want wamid.F, failed, its error kept", got)
+	}
+	if err := s.FailOutbound(c, m.ID, 131000, "Something went wrong"); err != nil {
+		t.Fatal(err)
+	}
+	if changed, err := s.UpdateMessageStatus(c, "wamid.S1", store.StatusRead, 0, ""); err != nil || changed {
+		t.Fatalf("read status for a failed message: changed %v, %v; want unchanged", changed, err)
+	}
+	if got := get(m.ID); got.Status != store.StatusFailed || got.ErrorCode != 131000 {
+		t.Fatalf("delivered message after FailOutbound and a read status = %+v, want failed with code 131000", got)
+	}
+
+	// Inbound and missing ids are not outbound messages.
+	in := must(s.InsertMessage(c, inbound(conv.ID, "wamid.IN", "merhaba", t0)))(t)
+	noID := must(s.InsertMessage(c, store.Message{ConversationID: conv.ID, Direction: store.Inbound,
+		Type: "text", Status: store.StatusReceived}))(t)
+	for _, id := range []int64{in.ID, noID.ID, 99999} {
+		for _, wamid := range []string{"wamid.NEW", "wamid.IN"} {
+			if err := s.RecordSend(c, id, wamid, t0); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("RecordSend(%d, %s): %v, want ErrNotFound", id, wamid, err)
+			}
+		}
+		if err := s.FailOutbound(c, id, 131026, "x"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("FailOutbound(%d): %v, want ErrNotFound", id, err)
+		}
+	}
+	for _, m := range []store.Message{in, noID} {
+		if got := get(m.ID); got.ChannelMessageID != m.ChannelMessageID || got.Status != store.StatusReceived ||
+			got.ErrorCode != 0 || !got.SentAt.Equal(m.SentAt) {
+			t.Errorf("inbound message after RecordSend and FailOutbound = %+v, want unchanged", got)
+		}
+	}
+
+	// Senders racing to record a message's wamid: one wins, the others
+	// conflict; the same wamid recorded at once succeeds for all.
+	race := outbox(store.StatusQueued)
+	const racers = 8
+	var wg sync.WaitGroup
+	errs := make([]error, 2*racers)
+	for i := range racers {
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			errs[i] = s.RecordSend(c, race.ID, fmt.Sprintf("wamid.RACE%d", i), t0)
+		}()
+		go func() {
+			defer wg.Done()
+			errs[racers+i] = s.RecordSend(c, m2.ID, "wamid.S2", t0)
+		}()
+	}
+	wg.Wait()
+	winner := -1
+	for i, err := range errs[:racers] {
+		switch {
+		case err == nil && winner < 0:
+			winner = i
+		case err == nil:
+			t.Errorf("racing senders %d and %d both recorded their wamid", winner, i)
+		case !errors.Is(err, store.ErrConflict):
+			t.Errorf("racing sender %d: %v, want nil or ErrConflict", i, err)
+		}
+	}
+	if winner < 0 {
+		t.Fatal("no racing sender recorded its wamid")
+	}
+	if got := get(race.ID); got.ChannelMessageID != fmt.Sprintf("wamid.RACE%d", winner) {
+		t.Errorf("raced message has %q, want the winner's wamid.RACE%d", got.ChannelMessageID, winner)
+	}
+	for i, err := range errs[racers:] {
+		if err != nil {
+			t.Errorf("repeating a recorded wamid, racer %d: %v", i, err)
+		}
 	}
 }
 

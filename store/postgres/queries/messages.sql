@@ -57,3 +57,34 @@ WHERE m.channel_message_id = @channel_message_id AND m.channel_message_id <> ''
 SELECT EXISTS (
     SELECT 1 FROM messages
     WHERE channel_message_id = @channel_message_id AND channel_message_id <> '');
+
+-- name: RecordSend :execrows
+-- Records the channel id of an outbound message that has none, and moves its
+-- status to sent over a status of lower rank (ranks as in
+-- UpdateMessageStatus): a message a status webhook reached first keeps its
+-- status. A NULL @sent_at is now. A channel id that another message has
+-- fails on the unique index.
+UPDATE messages AS m
+SET channel_message_id = @channel_message_id,
+    sent_at            = coalesce(@sent_at::timestamptz, now()),
+    status             = CASE
+                             WHEN coalesce((SELECT r.rank
+                                            FROM unnest(@ranked_statuses::text[], @ranks::integer[])
+                                                 AS r (status, rank)
+                                            WHERE r.status = m.status), 0) < @rank::integer
+                             THEN 'sent'
+                             ELSE m.status
+                         END,
+    updated_at         = now()
+WHERE m.id = @id AND m.direction = 'out' AND m.channel_message_id = '';
+
+-- name: FailOutbound :execrows
+-- A failed message keeps its first error.
+UPDATE messages
+SET status = 'failed', error_code = @error_code, error_text = @error_text, updated_at = now()
+WHERE id = @id AND direction = 'out' AND status <> 'failed';
+
+-- name: OutboundChannelMessageID :one
+-- No row when no outbound message has the id.
+SELECT channel_message_id FROM messages
+WHERE id = @id AND direction = 'out';

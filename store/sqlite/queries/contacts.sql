@@ -2,7 +2,8 @@
 -- scanContact reads, in its order.
 
 -- name: GetContact :one
-SELECT id, wa_id, user_id, name, locale, last_inbound_at, created_at, updated_at
+SELECT id, wa_id, user_id, name, locale, last_inbound_at, marketing_opt_out, marketing_pref_at,
+       created_at, updated_at
 FROM contacts
 WHERE id = @id;
 
@@ -22,7 +23,8 @@ WHERE user_id = @user_id AND user_id <> '' AND wa_id = '';
 -- name: InsertContact :one
 INSERT INTO contacts (wa_id, user_id, name, locale, last_inbound_at, created_at, updated_at)
 VALUES (@wa_id, @user_id, @name, @locale, @seen, @now, @now)
-RETURNING id, wa_id, user_id, name, locale, last_inbound_at, created_at, updated_at;
+RETURNING id, wa_id, user_id, name, locale, last_inbound_at, marketing_opt_out, marketing_pref_at,
+          created_at, updated_at;
 
 -- name: UpdateContact :one
 -- An empty value never erases a known one; last_inbound_at only moves forward.
@@ -38,4 +40,15 @@ SET wa_id           = coalesce(nullif(@wa_id, ''), wa_id),
                       END,
     updated_at      = @now
 WHERE id = @id
-RETURNING id, wa_id, user_id, name, locale, last_inbound_at, created_at, updated_at;
+RETURNING id, wa_id, user_id, name, locale, last_inbound_at, marketing_opt_out, marketing_pref_at,
+          created_at, updated_at;
+
+-- name: SetMarketingPreference :execrows
+-- Only a preference newer than the recorded one applies; at an equal time,
+-- the one recorded first stays.
+UPDATE contacts
+SET marketing_opt_out = @opt_out, marketing_pref_at = @at, updated_at = @now
+WHERE id = @id AND (marketing_pref_at IS NULL OR marketing_pref_at < @at);
+
+-- name: ContactExists :one
+SELECT EXISTS (SELECT 1 FROM contacts WHERE id = @id);

@@ -52,3 +52,29 @@ SELECT EXISTS (
     SELECT 1 FROM messages
     WHERE channel_message_id = @channel_message_id AND channel_message_id <> ''
 );
+
+-- name: RecordSend :execrows
+-- Records the channel id of an outbound message that has none. @not_lower is
+-- a JSON array of the statuses ranking at or above sent: a message in one of
+-- them (a status webhook came first) keeps it. A channel id that another
+-- message has fails on the unique index.
+UPDATE messages
+SET channel_message_id = @channel_message_id,
+    sent_at            = @sent_at,
+    status             = CASE
+                             WHEN status IN (SELECT value FROM json_each(@not_lower)) THEN status
+                             ELSE 'sent'
+                         END,
+    updated_at         = @now
+WHERE id = @id AND direction = 'out' AND channel_message_id = '';
+
+-- name: FailOutbound :execrows
+-- A failed message keeps its first error.
+UPDATE messages
+SET status = 'failed', error_code = @error_code, error_text = @error_text, updated_at = @now
+WHERE id = @id AND direction = 'out' AND status <> 'failed';
+
+-- name: OutboundChannelMessageID :one
+-- No row when no outbound message has the id.
+SELECT channel_message_id FROM messages
+WHERE id = @id AND direction = 'out';

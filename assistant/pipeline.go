@@ -1,0 +1,176 @@
+package assistant
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/yanit/yanit/channel"
+	"github.com/yanit/yanit/channel/whatsapp"
+	"github.com/yanit/yanit/jobs"
+	"github.com/yanit/yanit/store"
+)
+
+// Decisions recorded on a turn.
+const (
+	DecisionAnswer   = "answer"
+	DecisionFallback = "fallback"
+	DecisionSilent   = "silent" // a human owns the conversation: the bot stays quiet
+)
+
+// Input is what a responder sees of one turn.
+type Input struct {
+	Conversation store.Conversation
+	Contact      store.Contact
+	// Pending are the inbound messages this turn answers, oldest first;
+	// never empty.
+	Pending []store.Message
+}
+
+// Reply is a responder's answer to one turn and why.
+type Reply struct {
+	Messages   []whatsapp.Outbound
+	Intent     string
+	Confidence float64
+	Decision   string
+	Reason     string
+}
+
+// Responder decides the answer of a turn.
+type Responder interface {
+	Respond(ctx context.Context, in Input) (Reply, error)
+}
+
+// Pipeline runs turns: it is the handler of channel.KindTurn jobs. A turn
+// consumes the conversation's pending inbound messages and, in one
+// transaction, records its trace, queues its replies in the outbox and marks
+// the messages processed, so that a turn retried after a crash finds nothing
+// pending and sends nothing twice.
+type Pipeline struct {
+	store     store.Store
+	graph     channel.Graph
+	responder Responder
+	log       *slog.Logger
+	wake      func()
+}
+
+// PipelineOptions configure a Pipeline.
+type PipelineOptions struct {
+	Logger *slog.Logger
+	// Wake is called after a turn queued messages (the job runner's Notify).
+	Wake func()
+}
+
+// NewPipeline returns a pipeline answering with responder; graph marks
+// messages read and shows typing.
+func NewPipeline(st store.Store, graph channel.Graph, responder Responder, o PipelineOptions) *Pipeline {
+	p := &Pipeline{store: st, graph: graph, responder: responder, log: o.Logger, wake: o.Wake}
+	if p.log == nil {
+		p.log = slog.New(slog.DiscardHandler)
+	}
+	if p.wake == nil {
+		p.wake = func() {}
+	}
+	return p
+}
+
+// Handle runs the turn a job names.
+func (p *Pipeline) Handle(ctx context.Context, j jobs.Job) error {
+	var payload channel.TurnPayload
+	if err := json.Unmarshal(j.Payload, &payload); err != nil || payload.ConversationID == 0 {
+		return jobs.Cancel(fmt.Errorf("turn job %d names no conversation: %s", j.ID, j.Payload))
+	}
+	start := time.Now()
+	conv, err := p.store.GetConversation(ctx, payload.ConversationID)
+	if errors.Is(err, store.ErrNotFound) {
+		return jobs.Cancel(err)
+	}
+	if err != nil {
+		return err
+	}
+	pending, err := p.store.PendingInbound(ctx, conv.ID)
+	if err != nil || len(pending) == 0 {
+		return err // nothing pending: an earlier turn consumed it
+	}
+	contact, err := p.store.GetContact(ctx, conv.ContactID)
+	if err != nil {
+		return err
+	}
+	in := Input{Conversation: conv, Contact: contact, Pending: pending}
+
+	var reply Reply
+	if conv.Mode == store.ModeHuman {
+		reply = Reply{Decision: DecisionSilent, Reason: "a human agent owns the conversation"}
+	} else {
+		p.markRead(ctx, conv, pending[len(pending)-1])
+		if reply, err = p.responder.Respond(ctx, in); err != nil {
+			return fmt.Errorf("responding to conversation %d: %w", conv.ID, err)
+		}
+	}
+	return p.commit(ctx, in, reply, start)
+}
+
+// markRead marks the newest message read and shows typing while the turn
+// runs; it only costs the user a missing indicator when it fails.
+func (p *Pipeline) markRead(ctx context.Context, conv store.Conversation, m store.Message) {
+	if m.ChannelMessageID == "" {
+		return
+	}
+	mctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	if err := p.graph.MarkRead(mctx, conv.PhoneNumberID, m.ChannelMessageID, true); err != nil {
+		p.log.Warn("marking a message read", slog.String("wamid", m.ChannelMessageID), slog.String("error", err.Error()))
+	}
+}
+
+func (p *Pipeline) commit(ctx context.Context, in Input, reply Reply, start time.Time) error {
+	inIDs := make([]int64, len(in.Pending))
+	for i, m := range in.Pending {
+		inIDs[i] = m.ID
+	}
+	trace, _ := json.Marshal(map[string]any{"messages": len(reply.Messages)})
+	err := p.store.InTx(ctx, func(tx store.Queries) error {
+		out, err := channel.Queue(ctx, tx, in.Conversation, in.Contact, reply.Messages)
+		if err != nil {
+			return err
+		}
+		outIDs := make([]int64, len(out))
+		for i, m := range out {
+			outIDs[i] = m.ID
+		}
+		if _, err := tx.InsertTurn(ctx, store.Turn{
+			ConversationID: in.Conversation.ID, InboundIDs: inIDs, OutboundIDs: outIDs,
+			Intent: reply.Intent, Confidence: reply.Confidence, Decision: reply.Decision, Reason: reply.Reason,
+			Trace: trace, LatencyMS: float64(time.Since(start).Microseconds()) / 1000,
+		}); err != nil {
+			return err
+		}
+		return tx.MarkProcessed(ctx, inIDs, time.Now())
+	})
+	if err != nil {
+		return fmt.Errorf("committing the turn of conversation %d: %w", in.Conversation.ID, err)
+	}
+	if len(reply.Messages) > 0 {
+		p.wake()
+	}
+	return nil
+}
+
+// Router answers each business number with its own responder: one
+// deployment serves several numbers, each with its assistant.
+type Router map[string]Responder
+
+// Routes reports whether the router answers the business number.
+func (r Router) Routes(phoneNumberID string) bool { _, ok := r[phoneNumberID]; return ok }
+
+// Respond hands the turn to the responder of the conversation's number.
+func (r Router) Respond(ctx context.Context, in Input) (Reply, error) {
+	resp, ok := r[in.Conversation.PhoneNumberID]
+	if !ok {
+		return Reply{Decision: DecisionSilent, Reason: "no assistant answers number " + in.Conversation.PhoneNumberID}, nil
+	}
+	return resp.Respond(ctx, in)
+}
