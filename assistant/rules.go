@@ -3,6 +3,7 @@ package assistant
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -121,12 +122,19 @@ func (r *Rules) Respond(_ context.Context, in Input) (Reply, error) {
 	last := in.Pending[len(in.Pending)-1]
 	text, replyID := last.Body, replyIDOf(last)
 	words := Fold(text)
-	for _, rule := range r.Rules {
-		if reason, ok := rule.matches(words, replyID); ok {
-			return Reply{
-				Messages: []whatsapp.Outbound{{Content: rule.Reply.content()}},
-				Intent:   rule.Name, Confidence: 1, Decision: DecisionAnswer, Reason: reason,
-			}, nil
+	// A tapped button or row says exactly what the user chose: ids first,
+	// then keywords.
+	for _, match := range []func(Rule) (string, bool){
+		func(rule Rule) (string, bool) { return rule.matchesID(replyID) },
+		func(rule Rule) (string, bool) { return rule.matchesWords(words) },
+	} {
+		for _, rule := range r.Rules {
+			if reason, ok := match(rule); ok {
+				return Reply{
+					Messages: []whatsapp.Outbound{{Content: rule.Reply.content()}},
+					Intent:   rule.Name, Confidence: 1, Decision: DecisionAnswer, Reason: reason,
+				}, nil
+			}
 		}
 	}
 	return Reply{
@@ -135,12 +143,16 @@ func (r *Rules) Respond(_ context.Context, in Input) (Reply, error) {
 	}, nil
 }
 
-func (rule Rule) matches(words, replyID string) (string, bool) {
+func (rule Rule) matchesID(replyID string) (string, bool) {
 	for _, id := range rule.IDs {
 		if replyID != "" && id == replyID {
 			return "tapped " + id, true
 		}
 	}
+	return "", false
+}
+
+func (rule Rule) matchesWords(words string) (string, bool) {
 	padded := " " + words + " "
 	for _, k := range rule.Keywords {
 		all := true
@@ -162,7 +174,7 @@ func replyIDOf(m store.Message) string {
 	var p struct {
 		ReplyID string `json:"reply_id"`
 	}
-	_ = yaml.Unmarshal(m.Payload, &p) // JSON is YAML; a payload without one has none
+	_ = json.Unmarshal(m.Payload, &p) // a payload without one has none
 	return p.ReplyID
 }
 

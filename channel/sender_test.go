@@ -1,0 +1,281 @@
+package channel_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/yanit/yanit/channel"
+	"github.com/yanit/yanit/channel/whatsapp"
+	"github.com/yanit/yanit/jobs"
+	"github.com/yanit/yanit/store"
+	"github.com/yanit/yanit/store/postgres/pgtest"
+	"github.com/yanit/yanit/store/sqlite"
+)
+
+// stores runs f against both stores.
+func stores(t *testing.T, f func(t *testing.T, st store.Store)) {
+	t.Run("sqlite", func(t *testing.T) {
+		st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "y.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		if err := st.Migrate(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		f(t, st)
+	})
+	t.Run("postgres", func(t *testing.T) { f(t, pgtest.NewStore(t)) })
+}
+
+// graph is a Graph API on loopback that answers each send with the next
+// scripted reply, in Meta's wire format, and records the request bodies.
+type graph struct {
+	mu       sync.Mutex
+	replies  []string // "ok" or a Meta error code
+	requests []map[string]any
+	srv      *httptest.Server
+}
+
+func newGraph(t *testing.T, replies ...string) *graph {
+	g := &graph{replies: replies}
+	g.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		var req map[string]any
+		json.Unmarshal(body, &req)
+		g.mu.Lock()
+		g.requests = append(g.requests, req)
+		reply := "ok"
+		if len(g.replies) > 0 {
+			reply, g.replies = g.replies[0], g.replies[1:]
+		}
+		n := len(g.requests)
+		g.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		if reply == "ok" {
+			fmt.Fprintf(w, `{"messaging_product":"whatsapp","contacts":[{"input":"%s","wa_id":"%s"}],"messages":[{"id":"wamid.TEST%d"}]}`, req["to"], req["to"], n)
+			return
+		}
+		status := 400
+		if reply == "500" {
+			status = 500
+		}
+		w.WriteHeader(status)
+		fmt.Fprintf(w, `{"error":{"message":"scripted","type":"OAuthException","code":%s,"error_data":{"details":"scripted %s"},"fbtrace_id":"Ab12"}}`, reply, reply)
+	}))
+	t.Cleanup(g.srv.Close)
+	return g
+}
+
+func (g *graph) sent() []map[string]any {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return append([]map[string]any(nil), g.requests...)
+}
+
+type fixture struct {
+	st      store.Store
+	conv    store.Conversation
+	contact store.Contact
+	sender  *channel.Sender
+	graph   *graph
+}
+
+func setup(t *testing.T, st store.Store, lastWrote time.Duration, replies ...string) *fixture {
+	ctx := context.Background()
+	contact, err := st.UpsertContact(ctx, store.ContactUpsert{WaID: "905321234567", Name: "Ayşe", Seen: time.Now().Add(-lastWrote)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conv, err := st.OpenConversation(ctx, contact.ID, "123456789012345")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := newGraph(t, replies...)
+	client := &whatsapp.Client{BaseURL: g.srv.URL, Version: "v24.0", Token: "token"}
+	return &fixture{st: st, conv: conv, contact: contact, graph: g,
+		sender: channel.NewSender(st, client, channel.SenderOptions{Limiter: channel.NewLimiter(1000, 100, time.Millisecond)})}
+}
+
+// queue puts one message in the outbox and returns it with its send job.
+func (f *fixture) queue(t *testing.T, c whatsapp.Content) (store.Message, jobs.Job) {
+	ctx := context.Background()
+	var msg store.Message
+	err := f.st.InTx(ctx, func(tx store.Queries) error {
+		out, err := channel.Queue(ctx, tx, f.conv, f.contact, []whatsapp.Outbound{{Content: c}})
+		if len(out) > 0 {
+			msg = out[0]
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, err := f.st.Claim(ctx, jobs.ClaimParams{Worker: "w", Kinds: []string{channel.KindSend}, Limit: 10, Lease: time.Minute})
+	if err != nil || len(js) != 1 {
+		t.Fatalf("claiming the send job: %v, %d jobs", err, len(js))
+	}
+	return msg, js[0]
+}
+
+// handle runs the sender on a job and, like the job runner, completes the
+// job when the handler succeeded.
+func (f *fixture) handle(job jobs.Job) error {
+	err := f.sender.Handle(context.Background(), job)
+	if err == nil {
+		err = f.st.Complete(context.Background(), "w", job.ID)
+	}
+	return err
+}
+
+func (f *fixture) message(t *testing.T, id int64) store.Message {
+	m, err := f.st.GetMessage(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func TestSendRecordsTheWamidAndTagsTheOutboxID(t *testing.T) {
+	stores(t, func(t *testing.T, st store.Store) {
+		f := setup(t, st, time.Hour)
+		msg, job := f.queue(t, &whatsapp.Text{Body: "Siparişiniz yolda."})
+		if err := f.sender.Handle(context.Background(), job); err != nil {
+			t.Fatal(err)
+		}
+		got := f.message(t, msg.ID)
+		if got.Status != store.StatusSent || got.ChannelMessageID != "wamid.TEST1" || got.SentAt.IsZero() {
+			t.Fatalf("sent message = %+v", got)
+		}
+		req := f.graph.sent()[0]
+		if req["biz_opaque_callback_data"] != channel.OutboxTag(msg.ID) || req["to"] != "905321234567" || req["type"] != "text" {
+			t.Fatalf("request = %v", req)
+		}
+		// The job runs again (e.g. after a crash before it was acknowledged):
+		// the message is not sent twice.
+		if err := f.sender.Handle(context.Background(), job); err != nil {
+			t.Fatal(err)
+		}
+		if n := len(f.graph.sent()); n != 1 {
+			t.Fatalf("%d sends, want 1", n)
+		}
+	})
+}
+
+func TestWindowNeedsATemplate(t *testing.T) {
+	stores(t, func(t *testing.T, st store.Store) {
+		f := setup(t, st, 25*time.Hour)
+		msg, job := f.queue(t, &whatsapp.Text{Body: "Merhaba"})
+		if err := f.handle(job); err != nil {
+			t.Fatal(err)
+		}
+		got := f.message(t, msg.ID)
+		if got.Status != store.StatusFailed || got.ErrorCode != channel.CodeOutsideWindow || !strings.Contains(got.ErrorText, "template") {
+			t.Fatalf("free-form message outside the window = %+v, want failed with 131047 naming a template", got)
+		}
+		if n := len(f.graph.sent()); n != 0 {
+			t.Fatalf("the refused message reached the Graph API (%d requests)", n)
+		}
+		// A template goes out at any time.
+		tmsg, tjob := f.queue(t, &whatsapp.Template{Name: "order_update", Language: "tr"})
+		if err := f.sender.Handle(context.Background(), tjob); err != nil {
+			t.Fatal(err)
+		}
+		if got := f.message(t, tmsg.ID); got.Status != store.StatusSent {
+			t.Fatalf("template outside the window = %s, want sent", got.Status)
+		}
+	})
+}
+
+func TestErrorsByCode(t *testing.T) {
+	cases := []struct {
+		code       string
+		retry      bool
+		wantStatus string
+		optOut     bool
+	}{
+		{"130429", true, store.StatusQueued, false},  // throughput: back off, retry
+		{"131056", true, store.StatusQueued, false},  // pair limit: retry later
+		{"500", true, store.StatusQueued, false},     // transient
+		{"131026", false, store.StatusFailed, false}, // undeliverable
+		{"131050", false, store.StatusFailed, true},  // user stopped marketing
+		{"132001", false, store.StatusFailed, false}, // template does not exist
+		{"190", false, store.StatusFailed, false},    // token expired
+	}
+	for _, c := range cases {
+		t.Run(c.code, func(t *testing.T) {
+			stores(t, func(t *testing.T, st store.Store) {
+				f := setup(t, st, time.Hour, c.code)
+				msg, job := f.queue(t, &whatsapp.Text{Body: "x"})
+				err := f.sender.Handle(context.Background(), job)
+				if (err != nil) != c.retry {
+					t.Fatalf("Handle error = %v, want retry %v", err, c.retry)
+				}
+				got := f.message(t, msg.ID)
+				if got.Status != c.wantStatus {
+					t.Fatalf("status = %s, want %s", got.Status, c.wantStatus)
+				}
+				if !c.retry && fmt.Sprint(got.ErrorCode) != c.code {
+					t.Fatalf("failed message keeps code %d, want %s (reason %q)", got.ErrorCode, c.code, got.ErrorText)
+				}
+				contact, _ := st.GetContact(context.Background(), f.contact.ID)
+				if contact.MarketingOptOut != c.optOut {
+					t.Fatalf("marketing opt-out = %v, want %v", contact.MarketingOptOut, c.optOut)
+				}
+			})
+		})
+	}
+}
+
+func TestGivesUpOnTheLastAttempt(t *testing.T) {
+	stores(t, func(t *testing.T, st store.Store) {
+		f := setup(t, st, time.Hour, "500")
+		msg, job := f.queue(t, &whatsapp.Text{Body: "x"})
+		job.Attempt = job.MaxAttempts
+		if err := f.sender.Handle(context.Background(), job); err != nil {
+			t.Fatalf("last attempt: %v, want the failure recorded instead", err)
+		}
+		got := f.message(t, msg.ID)
+		if got.Status != store.StatusFailed || !strings.Contains(got.ErrorText, "gave up after") {
+			t.Fatalf("message after the last attempt = %+v", got)
+		}
+	})
+}
+
+func TestQueueSplitsLongTextAndRejectsBadMessages(t *testing.T) {
+	stores(t, func(t *testing.T, st store.Store) {
+		f := setup(t, st, time.Hour)
+		ctx := context.Background()
+		para := strings.Repeat("Kargonuz yarın teslim edilecek. ", 100) // ~3,200 characters
+		long := para + "\n\n" + para
+		var out []store.Message
+		err := st.InTx(ctx, func(tx store.Queries) error {
+			var err error
+			out, err = channel.Queue(ctx, tx, f.conv, f.contact, []whatsapp.Outbound{{Content: &whatsapp.Text{Body: long}}})
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(out) != 2 || strings.TrimSpace(out[0].Body) != strings.TrimSpace(para) {
+			t.Fatalf("a %d-character text became %d messages; want 2 split at the paragraph", len([]rune(long)), len(out))
+		}
+		err = st.InTx(ctx, func(tx store.Queries) error {
+			_, err := channel.Queue(ctx, tx, f.conv, f.contact, []whatsapp.Outbound{{Content: &whatsapp.Buttons{
+				Body: "Seçin", Buttons: []whatsapp.Button{{ID: "a", Title: "Bu başlık yirmi karakterden uzun"}}}}})
+			return err
+		})
+		if err == nil || !strings.Contains(err.Error(), "title") {
+			t.Fatalf("a 30-character button title: %v, want an error naming the field", err)
+		}
+	})
+}
