@@ -26,6 +26,7 @@ type Server struct {
 	maxBody  int64
 
 	whatsapp WhatsApp
+	mounts   map[string]http.Handler
 	backend  atomic.Pointer[Backend]
 	notReady atomic.Pointer[string] // why the backend is not attached yet
 
@@ -43,6 +44,9 @@ type Options struct {
 	Version      string
 	MaxBodyBytes int64
 	WhatsApp     WhatsApp
+	// Mounts serve whole path prefixes with other handlers, e.g. the
+	// simulator of yanit dev at /sim.
+	Mounts map[string]http.Handler
 }
 
 // WhatsApp holds the secrets the webhook checks.
@@ -60,7 +64,7 @@ type Backend struct {
 // NewServer returns a server with no store attached: /readyz answers 503
 // until SetStore is called.
 func NewServer(o Options) (*Server, error) {
-	s := &Server{log: o.Logger, registry: o.Registry, version: o.Version, maxBody: o.MaxBodyBytes, whatsapp: o.WhatsApp}
+	s := &Server{log: o.Logger, registry: o.Registry, version: o.Version, maxBody: o.MaxBodyBytes, whatsapp: o.WhatsApp, mounts: o.Mounts}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -118,6 +122,10 @@ func (s *Server) Routes() http.Handler {
 	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{Registry: s.registry})))
 	r.GET("/webhooks/whatsapp", s.webhookVerify)
 	r.POST("/webhooks/whatsapp", s.webhookReceive)
+	for prefix, h := range s.mounts {
+		r.Any(prefix, gin.WrapH(h))
+		r.Any(prefix+"/*path", gin.WrapH(h))
+	}
 	r.NoRoute(func(c *gin.Context) { writeError(c, http.StatusNotFound, "no such route: "+c.Request.URL.Path) })
 	return r
 }

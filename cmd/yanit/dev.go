@@ -30,9 +30,9 @@ func newDevCmd(g *globals) *cobra.Command {
 			}
 			generated := fillDevSecrets(&cfg)
 			log := newLogger(g.stderr, cfg.Log)
-			return serve(cmd.Context(), cfg, log, func(a *app) {
+			return serve(cmd.Context(), cfg, log, serveOptions{simulator: true, started: func(a *app) {
 				printDevBanner(g.stdout, a, generated)
-			})
+			}})
 		},
 	}
 }
@@ -77,11 +77,15 @@ func randomHex(n int) string {
 
 func printDevBanner(w io.Writer, a *app, generated map[string]string) {
 	base := "http://" + a.addr.String()
-	fmt.Fprintf(w, "\nyanit dev %s is running\n\n", version)
+	fmt.Fprintf(w, "\nyanit dev is running (version %s)\n\n", version)
 	fmt.Fprintf(w, "  store     %s\n", storeLocation(a.cfg))
 	fmt.Fprintf(w, "  health    %s/healthz\n", base)
 	fmt.Fprintf(w, "  ready     %s/readyz\n", base)
 	fmt.Fprintf(w, "  metrics   %s/metrics\n", base)
+	fmt.Fprintf(w, "  webhook   %s/webhooks/whatsapp\n", base)
+	if a.sim != nil {
+		fmt.Fprintf(w, "  chat      %s/sim   (WhatsApp simulator: chat with the demo assistant)\n", base)
+	}
 	if len(generated) > 0 {
 		fmt.Fprintf(w, "\n  dev secrets, generated for this run only (set YANIT_* to fix them):\n")
 		for _, k := range []string{"whatsapp.app_secret", "whatsapp.verify_token", "whatsapp.access_token", "api.admin_token"} {

@@ -17,6 +17,7 @@ import (
 	"github.com/yanit/yanit/assistant"
 	"github.com/yanit/yanit/channel"
 	"github.com/yanit/yanit/channel/whatsapp"
+	"github.com/yanit/yanit/channel/whatsapp/simulator"
 	"github.com/yanit/yanit/config"
 	"github.com/yanit/yanit/configs"
 	"github.com/yanit/yanit/jobs"
@@ -98,24 +99,54 @@ type app struct {
 	server *web.Server
 	ready  chan struct{} // closed when the store is attached (tests wait on it)
 	addr   net.Addr
+	store  store.Store // set before ready closes
+	// sim is the WhatsApp simulator mounted at /sim, or nil.
+	sim *simulator.Simulator
+}
+
+// serveOptions are what yanit dev adds to a plain serve.
+type serveOptions struct {
+	// simulator mounts the WhatsApp simulator at /sim and points the Graph
+	// API client at it (unless whatsapp.graph_url was changed).
+	simulator bool
+	started   func(*app)
 }
 
 // serve runs yanit until ctx ends, then shuts down in order: HTTP server
 // (in-flight requests finish), job runner (soft stop), store.
-func serve(ctx context.Context, cfg config.Config, log *slog.Logger, started func(*app)) error {
-	registry := prometheus.NewRegistry()
-	server, err := web.NewServer(web.Options{
-		Logger: log, Registry: registry, Version: version, MaxBodyBytes: cfg.HTTP.MaxBodyBytes,
-		WhatsApp: web.WhatsApp{AppSecret: cfg.WhatsApp.AppSecret, VerifyToken: cfg.WhatsApp.VerifyToken},
-	})
-	if err != nil {
-		return err
-	}
+func serve(ctx context.Context, cfg config.Config, log *slog.Logger, opts serveOptions) error {
 	ln, err := net.Listen("tcp", cfg.HTTP.Addr)
 	if err != nil {
 		return fmt.Errorf("listening on %s (http.addr): %w", cfg.HTTP.Addr, err)
 	}
-	a := &app{cfg: cfg, log: log, server: server, ready: make(chan struct{}), addr: ln.Addr()}
+	base := "http://" + ln.Addr().String()
+	mounts := map[string]http.Handler{}
+	var sim *simulator.Simulator
+	if opts.simulator && cfg.WhatsApp.GraphURL == config.Default().WhatsApp.GraphURL {
+		sim, err = simulator.New(simulator.Options{
+			AppSecret: cfg.WhatsApp.AppSecret, AccessToken: cfg.WhatsApp.AccessToken,
+			PhoneNumberID: cfg.WhatsApp.PhoneNumberID, WebhookURL: base + "/webhooks/whatsapp",
+			RatePerSecond: simulator.DefaultRatePerSecond, Logger: log,
+		})
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("starting the simulator: %w", err)
+		}
+		defer sim.Close()
+		mounts[simulator.Prefix] = sim.Routes()
+		cfg.WhatsApp.GraphURL = simulator.GraphURL(base)
+	}
+	registry := prometheus.NewRegistry()
+	server, err := web.NewServer(web.Options{
+		Logger: log, Registry: registry, Version: version, MaxBodyBytes: cfg.HTTP.MaxBodyBytes,
+		WhatsApp: web.WhatsApp{AppSecret: cfg.WhatsApp.AppSecret, VerifyToken: cfg.WhatsApp.VerifyToken},
+		Mounts:   mounts,
+	})
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	a := &app{cfg: cfg, log: log, server: server, ready: make(chan struct{}), addr: ln.Addr(), sim: sim}
 	httpServer := &http.Server{
 		Handler:           server.Routes(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -125,8 +156,8 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, started fun
 	httpDone := make(chan error, 1)
 	go func() { httpDone <- httpServer.Serve(ln) }()
 	log.Info("listening", slog.String("addr", ln.Addr().String()), slog.String("store", storeLocation(cfg)))
-	if started != nil {
-		started(a)
+	if opts.started != nil {
+		opts.started(a)
 	}
 
 	// The store comes up in the background so that /healthz and /readyz
@@ -164,6 +195,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, started fun
 		runner.Start()
 		cur, _, _ := st.MigrationStatus(ctx)
 		log.Info("store ready", slog.String("store", storeLocation(cfg)), slog.Int64("schema_version", cur))
+		a.store = st
 		close(a.ready)
 		up <- result{st: st, runner: runner}
 	}()

@@ -90,8 +90,12 @@ func (u *User) SendText(ctx context.Context, text string) (Message, error) {
 		return Message{}, errors.New("simulator: empty text")
 	}
 	return u.act(ctx, true, func() (*wire.Message, *record, string, error) {
-		return &wire.Message{Type: whatsapp.TypeText, Text: &wire.Text{Body: text}}, nil, "", nil
+		return textMessage(text), nil, "", nil
 	})
+}
+
+func textMessage(text string) *wire.Message {
+	return &wire.Message{Type: whatsapp.TypeText, Text: &wire.Text{Body: text}}
 }
 
 // Send sends any message the Cloud API can deliver (image, location,
@@ -365,8 +369,6 @@ func (u *User) act(ctx context.Context, wait bool, build func() (*wire.Message, 
 	}
 	if answered != nil {
 		m.Context = &wire.Context{From: s.opts.DisplayPhone, ID: answered.msg.ID}
-		answered.msg.Answer = answer
-		u.changedLocked(answered)
 	}
 	body, err := s.encode(wire.Value{
 		Contacts: []wire.Contact{{Profile: &wire.Profile{Name: u.name}, WaID: u.phone}},
@@ -375,6 +377,10 @@ func (u *User) act(ctx context.Context, wait bool, build func() (*wire.Message, 
 	if err != nil {
 		u.mu.Unlock()
 		return Message{}, err
+	}
+	if answered != nil {
+		answered.msg.Answer = answer
+		u.changedLocked(answered)
 	}
 	r := u.add(Message{ID: m.ID, Direction: FromUser, Time: now, Inbound: m})
 	u.lastWrote = now
@@ -442,14 +448,15 @@ func (u *User) receive(out *whatsapp.Outbound) (string, *graphError) {
 		return "", errThroughput()
 	}
 	id := newWAMID()
+	// progress finds the message only once u.mu is released, after add.
+	if !s.spawn(func() { s.progress(u, id) }) {
+		return "", errUnavailable()
+	}
 	if !u.typingUntil.IsZero() {
 		u.typingUntil = time.Time{}
 		s.hub.publish(u.phone, typingEvent(0))
 	}
 	u.add(Message{ID: id, Direction: FromBusiness, Time: now, Outbound: out, Status: StatusAccepted})
-	if !s.spawn(func() { s.progress(u, id) }) {
-		return "", errUnavailable()
-	}
 	return id, nil
 }
 

@@ -9,8 +9,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
-	"unicode/utf8"
 	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/yanit/yanit/channel/whatsapp"
 	"github.com/yanit/yanit/channel/whatsapp/wire"
