@@ -40,8 +40,13 @@ func TestFold(t *testing.T) {
 
 func respond(t *testing.T, r assistant.Responder, body, replyID string) assistant.Reply {
 	t.Helper()
+	return respondTo(t, r, "text", body, replyID)
+}
+
+func respondTo(t *testing.T, r assistant.Responder, msgType, body, replyID string) assistant.Reply {
+	t.Helper()
 	payload, _ := json.Marshal(map[string]string{"reply_id": replyID})
-	rep, err := r.Respond(context.Background(), assistant.Input{Pending: []store.Message{{Body: body, Payload: payload}}})
+	rep, err := r.Respond(context.Background(), assistant.Input{Pending: []store.Message{{Type: msgType, Body: body, Payload: payload}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,6 +81,20 @@ func TestDemoRules(t *testing.T) {
 		if c.intent == "" && rep.Decision != assistant.DecisionFallback {
 			t.Errorf("%q: decision %q, want fallback", c.text, rep.Decision)
 		}
+	}
+}
+
+func TestUnreadableMessagesGetAPoliteReply(t *testing.T) {
+	r := demo(t)
+	for _, typ := range []string{"image", "sticker", "location", "unsupported", "hologram"} {
+		rep := respondTo(t, r, typ, "Merhaba", "")
+		txt, ok := rep.Messages[0].Content.(*whatsapp.Text)
+		if !ok || !strings.Contains(txt.Body, "yazılı") || rep.Decision != assistant.DecisionFallback {
+			t.Errorf("%s message: %+v, want the polite text-only reply", typ, rep)
+		}
+	}
+	if rep := respondTo(t, r, "interactive.button_reply", "Mağaza / Store", "store"); rep.Intent != "store_info" {
+		t.Errorf("a button reply is readable: got %+v", rep)
 	}
 }
 

@@ -25,6 +25,9 @@ type Rules struct {
 	Name     string  `yaml:"name"`
 	Rules    []Rule  `yaml:"rules"`
 	Fallback Message `yaml:"fallback"`
+	// Unsupported answers messages the rules cannot read (media, locations,
+	// stickers, types WhatsApp itself does not support, future types).
+	Unsupported Message `yaml:"unsupported"`
 }
 
 // Rule is one keyword auto-reply.
@@ -94,7 +97,22 @@ func LoadRules(data []byte) (*Rules, error) {
 	if err := check("fallback", r.Fallback); err != nil {
 		return nil, err
 	}
+	if r.Unsupported.Text == "" {
+		r.Unsupported = Message{Text: defaultUnsupported}
+	}
+	if err := check("unsupported", r.Unsupported); err != nil {
+		return nil, err
+	}
 	return &r, nil
+}
+
+const defaultUnsupported = "Şimdilik yalnızca yazılı mesajları okuyabiliyorum; lütfen yazarak iletin.\n" +
+	"For now I can only read text messages; please type your question."
+
+// readable reports whether the rules can read a stored message's type: text,
+// a tapped reply button or list row, a tapped template button.
+func readable(msgType string) bool {
+	return msgType == "text" || msgType == "button" || strings.HasPrefix(msgType, "interactive.")
 }
 
 // content turns a configured message into WhatsApp content.
@@ -120,6 +138,12 @@ func (m Message) content() whatsapp.Content {
 // matches it, or the fallback.
 func (r *Rules) Respond(_ context.Context, in Input) (Reply, error) {
 	last := in.Pending[len(in.Pending)-1]
+	if !readable(last.Type) {
+		return Reply{
+			Messages: []whatsapp.Outbound{{Content: r.Unsupported.content()}},
+			Decision: DecisionFallback, Reason: "cannot read a " + last.Type + " message",
+		}, nil
+	}
 	text, replyID := last.Body, replyIDOf(last)
 	words := Fold(text)
 	// A tapped button or row says exactly what the user chose: ids first,

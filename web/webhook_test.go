@@ -190,3 +190,30 @@ func TestWebhookBodyLimitAndGarbage(t *testing.T) {
 		t.Fatalf("signed non-WhatsApp body = %d %s, want 400 with the reason", code, body)
 	}
 }
+
+func TestWebhookRoutesByBusinessNumber(t *testing.T) {
+	s, err := NewServer(Options{Registry: prometheus.NewRegistry(), WhatsApp: WhatsApp{AppSecret: appSecret}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := openSQLite(t)
+	ctx := context.Background()
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	answered := map[string]bool{"999999999999999": true} // not the number of text.json
+	s.SetBackend(Backend{Store: st, Receiver: channel.NewReceiver(st, channel.ReceiverOptions{Routed: func(id string) bool { return answered[id] }})})
+	ts := httpServer(t, s)
+	body := golden(t, "text.json")
+	if code, resp := post(t, ts+"/webhooks/whatsapp", body, whatsapp.Sign(appSecret, body)); code != 200 {
+		t.Fatalf("webhook = %d %s", code, resp)
+	}
+	convs, _ := st.ListConversations(ctx, store.ConversationFilter{})
+	if len(convs) != 1 || answered[convs[0].PhoneNumberID] {
+		t.Fatalf("conversations = %+v, want the message stored under its own number", convs)
+	}
+	js, _ := st.Claim(ctx, jobs.ClaimParams{Worker: "t", Kinds: []string{channel.KindTurn}, Limit: 10, Lease: time.Minute})
+	if len(js) != 0 {
+		t.Fatalf("a message to a number no assistant answers started %d turns", len(js))
+	}
+}
