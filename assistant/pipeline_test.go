@@ -27,17 +27,6 @@ func demo(t *testing.T) *assistant.Rules {
 	return r
 }
 
-func TestFold(t *testing.T) {
-	for _, in := range []string{"İPTAL", "iptal", "IPTAL", "ıptal", "Iptal", "  iptal!  "} {
-		if got := assistant.Fold(in); got != "iptal" {
-			t.Errorf("Fold(%q) = %q, want iptal", in, got)
-		}
-	}
-	if got := assistant.Fold("Şişli'deki ÇAĞRI merkezi, öğle üstü"); got != "sisli deki cagri merkezi ogle ustu" {
-		t.Errorf("Fold folds Turkish letters: got %q", got)
-	}
-}
-
 func respond(t *testing.T, r assistant.Responder, body, replyID string) assistant.Reply {
 	t.Helper()
 	return respondTo(t, r, "text", body, replyID)
@@ -113,8 +102,8 @@ func typeName(c whatsapp.Content) string {
 func TestLoadRulesNamesTheProblem(t *testing.T) {
 	cases := map[string]string{
 		"fallback:\n  text: ok\nrules:\n  - name: r\n    keywords: [a]\n    reply:\n      text: hi\n      buttons: [{id: x, title: \"Bu başlık yirmi karakterden uzun\"}]\n": "title",
-		"fallback:\n  text: ok\nrules:\n  - name: r\n    reply:\n      text: hi\n":              "needs keywords or ids",
-		"rules: []\n": "fallback.text",
+		"fallback:\n  text: ok\nrules:\n  - name: r\n    reply:\n      text: hi\n":                                                                                           "needs keywords or ids",
+		"rules: []\n":                         "fallback.text",
 		"fallback:\n  text: ok\nunknown: 1\n": "unknown",
 	}
 	for yaml, want := range cases {

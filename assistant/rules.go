@@ -7,12 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"unicode"
 
 	"go.yaml.in/yaml/v3"
-	"golang.org/x/text/unicode/norm"
 
 	"github.com/yanit/yanit/channel/whatsapp"
+	"github.com/yanit/yanit/llm/local"
 	"github.com/yanit/yanit/store"
 )
 
@@ -145,7 +144,7 @@ func (r *Rules) Respond(_ context.Context, in Input) (Reply, error) {
 		}, nil
 	}
 	text, replyID := last.Body, replyIDOf(last)
-	words := Fold(text)
+	words := local.Fold(text)
 	// A tapped button or row says exactly what the user chose: ids first,
 	// then keywords.
 	for _, match := range []func(Rule) (string, bool){
@@ -180,7 +179,7 @@ func (rule Rule) matchesWords(words string) (string, bool) {
 	padded := " " + words + " "
 	for _, k := range rule.Keywords {
 		all := true
-		for _, w := range strings.Fields(Fold(k)) {
+		for _, w := range strings.Fields(local.Fold(k)) {
 			if !strings.Contains(padded, " "+w) { // a word, or the start of one (suffixes: siparişim)
 				all = false
 				break
@@ -200,23 +199,4 @@ func replyIDOf(m store.Message) string {
 	}
 	_ = json.Unmarshal(m.Payload, &p) // a payload without one has none
 	return p.ReplyID
-}
-
-// Fold lower-cases text the Turkish way (İ→i, I→ı) and then folds
-// diacritics and dotless ı, so that İPTAL, iptal, IPTAL and ıptal compare
-// equal; punctuation becomes space.
-func Fold(s string) string {
-	var b strings.Builder
-	for _, r := range norm.NFD.String(s) {
-		switch {
-		case r == 'İ' || r == 'I' || r == 'ı':
-			b.WriteRune('i')
-		case unicode.Is(unicode.Mn, r): // combining marks: the dots and cedillas
-		case unicode.IsLetter(r) || unicode.IsDigit(r):
-			b.WriteRune(unicode.ToLower(r))
-		default:
-			b.WriteRune(' ')
-		}
-	}
-	return strings.Join(strings.Fields(b.String()), " ")
 }
