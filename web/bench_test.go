@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -100,8 +102,13 @@ func BenchmarkWebhookAccept(b *testing.B) {
 // does: a slow answer does not slow the sender) for b.N seconds' worth and
 // reports the latency percentiles of acceptance. Run with -benchtime=5x for a
 // 5-second run: go test -run=^$ -bench=WebhookLoad -benchtime=5x ./web/
+//
+// YANIT_BENCH_RATE sets the offered rate (default 1,000 webhooks/s).
 func BenchmarkWebhookLoad(b *testing.B) {
-	const rate = 1000 // webhooks per second
+	rate := 1000
+	if r, err := strconv.Atoi(os.Getenv("YANIT_BENCH_RATE")); err == nil && r > 0 {
+		rate = r
+	}
 	for name, open := range benchStores {
 		b.Run(fmt.Sprintf("%s/%drps", name, rate), func(b *testing.B) {
 			ts := benchServer(b, open(b))
@@ -113,7 +120,7 @@ func BenchmarkWebhookLoad(b *testing.B) {
 			b.ResetTimer()
 			start := time.Now()
 			for i := 0; i < total; i++ {
-				due := start.Add(time.Duration(i) * time.Second / rate)
+				due := start.Add(time.Duration(i) * time.Second / time.Duration(rate))
 				time.Sleep(time.Until(due))
 				wg.Add(1)
 				go func(i int) {

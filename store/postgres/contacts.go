@@ -18,6 +18,7 @@ var (
 	sqlUnattachedContactIDByUserID = query("UnattachedContactIDByUserID")
 	sqlInsertContact               = query("InsertContact")
 	sqlUpdateContact               = query("UpdateContact")
+	sqlTouchContactByWaID          = query("TouchContactByWaID")
 	sqlSetMarketingPreference      = query("SetMarketingPreference")
 	sqlContactExists               = query("ContactExists")
 )
@@ -46,6 +47,18 @@ func scanContact(r scanner) (store.Contact, error) {
 func (q queries) UpsertContact(ctx context.Context, c store.ContactUpsert) (store.Contact, error) {
 	if c.WaID == "" && c.UserID == "" {
 		return store.Contact{}, errors.New("upserting contact: neither a wa_id nor a user_id identifies it")
+	}
+	if c.WaID != "" {
+		// The fast path of every message from a known contact: one statement.
+		out, err := scanContact(q.db.QueryRow(ctx, sqlTouchContactByWaID, args{
+			"wa_id": c.WaID, "user_id": c.UserID, "name": c.Name, "locale": c.Locale, "seen": nullTime(c.Seen),
+		}))
+		if err == nil {
+			return out, nil
+		}
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return store.Contact{}, fmt.Errorf("upserting contact: %w", interpretError(err))
+		}
 	}
 	var out store.Contact
 	var err error

@@ -45,9 +45,9 @@ func scanConversation(r scanner) (store.Conversation, error) {
 // statement after it, with a snapshot of its own, reads the one that is.
 func (q queries) OpenConversation(ctx context.Context, contactID int64, phoneNumberID string) (store.Conversation, error) {
 	a := args{"contact_id": contactID, "phone_number_id": phoneNumberID}
-	var c store.Conversation
-	var err error
-	for try := 1; try <= openTries; try++ {
+	// Most messages belong to a conversation already open: look first.
+	c, err := scanConversation(q.db.QueryRow(ctx, sqlGetOpenConversation, a))
+	for try := 1; errors.Is(err, pgx.ErrNoRows) && try <= openTries; try++ {
 		c, err = scanConversation(q.db.QueryRow(ctx, sqlInsertOpenConversation, a))
 		if !errors.Is(err, pgx.ErrNoRows) {
 			break

@@ -52,3 +52,16 @@ WHERE id = @id
 
 -- name: ContactExists :one
 SELECT EXISTS (SELECT 1 FROM contacts WHERE id = @id);
+
+-- name: TouchContactByWaID :one
+-- The common upsert, in one statement: the contact exists under its wa_id
+-- and the user id, if given, is already its own, so nothing can conflict.
+-- No row: the caller takes the general path.
+UPDATE contacts
+SET name            = coalesce(nullif(@name::text, ''), name),
+    locale          = coalesce(nullif(@locale::text, ''), locale),
+    last_inbound_at = greatest(last_inbound_at, @seen::timestamptz),
+    updated_at      = now()
+WHERE wa_id = @wa_id AND wa_id <> '' AND (@user_id::text = '' OR user_id = @user_id::text)
+RETURNING id, wa_id, user_id, name, locale, last_inbound_at, marketing_opt_out, marketing_pref_at,
+          created_at, updated_at;
