@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"strconv"
 	"strings"
 
@@ -49,6 +50,11 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		return nil, scrub(err, password)
 	}
 	cfg.AfterConnect = registerVector
+	if !strings.Contains(dsn, "pool_max_conns") {
+		// pgxpool's default, max(4, CPUs), queues webhook bursts behind a few
+		// connections; requests hold a connection for one short transaction.
+		cfg.MaxConns = int32(max(16, 4*runtime.NumCPU()))
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("creating the postgres pool: %w", scrub(err, password))
