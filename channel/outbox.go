@@ -45,7 +45,7 @@ func Queue(ctx context.Context, tx store.Queries, conv store.Conversation, conta
 		}
 		stored, err := tx.InsertMessage(ctx, store.Message{
 			ConversationID: conv.ID, Direction: store.Outbound, Type: kindOf(m.Content),
-			Body: Summary(m.Content), Payload: body, Status: store.StatusQueued,
+			Body: whatsapp.Summary(m.Content), Payload: body, Status: store.StatusQueued,
 		})
 		if err != nil {
 			return nil, err
@@ -92,25 +92,4 @@ func kindOf(c whatsapp.Content) string {
 		return string(c.(*whatsapp.Media).Kind)
 	}
 	return c.Type()
-}
-
-// Summary is the text a person reads of an outbound message, for transcripts
-// and the agent console.
-func Summary(c whatsapp.Content) string {
-	switch v := c.(type) {
-	case *whatsapp.Text:
-		return v.Body
-	case *whatsapp.Buttons:
-		return v.Body
-	case *whatsapp.List:
-		return v.Body
-	case *whatsapp.Template:
-		return "[template " + v.Name + "]"
-	case *whatsapp.Media:
-		if v.Caption != "" {
-			return v.Caption
-		}
-		return "[" + string(v.Kind) + "]"
-	}
-	return ""
 }

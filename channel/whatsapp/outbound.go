@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/yanit/yanit/channel/whatsapp/wire"
 )
@@ -452,4 +453,34 @@ func (r ReadReceipt) MarshalJSON() ([]byte, error) {
 		req.TypingIndicator = &wire.TypingIndicator{Type: "text"}
 	}
 	return json.Marshal(req)
+}
+
+// Summary is the text a person reads of outbound content, for transcripts
+// and consoles: the text or interactive body, a media caption (or the media
+// kind in brackets), a template's name and text parameters in brackets.
+func Summary(c Content) string {
+	switch v := c.(type) {
+	case *Text:
+		return v.Body
+	case *Buttons:
+		return v.Body
+	case *List:
+		return v.Body
+	case *Media:
+		if v.Caption != "" {
+			return v.Caption
+		}
+		return "[" + string(v.Kind) + "]"
+	case *Template:
+		parts := []string{"template " + v.Name}
+		for _, comp := range v.Components {
+			for _, p := range comp.Parameters {
+				if p.Type == ParamText {
+					parts = append(parts, p.Text)
+				}
+			}
+		}
+		return "[" + strings.Join(parts, " ") + "]"
+	}
+	return ""
 }

@@ -1,7 +1,6 @@
 package simulator
 
 import (
-	"strings"
 	"time"
 
 	"github.com/yanit/yanit/channel/whatsapp"
@@ -75,33 +74,9 @@ func (m Message) Type() string {
 func (m Message) Text() string {
 	switch {
 	case m.Outbound != nil:
-		return outboundText(m.Outbound.Content)
+		return whatsapp.Summary(m.Outbound.Content)
 	case m.Inbound != nil:
 		return inboundText(m.Inbound)
-	}
-	return ""
-}
-
-func outboundText(c whatsapp.Content) string {
-	switch c := c.(type) {
-	case *whatsapp.Text:
-		return c.Body
-	case *whatsapp.Buttons:
-		return c.Body
-	case *whatsapp.List:
-		return c.Body
-	case *whatsapp.Media:
-		return c.Caption
-	case *whatsapp.Template:
-		parts := []string{c.Name}
-		for _, comp := range c.Components {
-			for _, p := range comp.Parameters {
-				if p.Type == whatsapp.ParamText {
-					parts = append(parts, p.Text)
-				}
-			}
-		}
-		return strings.Join(parts, " ")
 	}
 	return ""
 }
