@@ -105,16 +105,17 @@ func testJobLeases(t *testing.T, h Harness) {
 	c := ctx(t)
 	a := enqueue(t, s, "conv:L")
 	b := enqueue(t, s, "conv:M")
-	if got := claimIDs(t, s, "dead", 10, 300*time.Millisecond); len(got) != 2 {
+	if got := claimIDs(t, s, "dead", 10, time.Second); len(got) != 2 {
 		t.Fatalf("claim = %v", got)
 	}
-	// The live worker renews b; a's worker died and its lease runs out.
-	time.Sleep(150 * time.Millisecond)
+	// The live worker renews b well within its lease; a's worker died and
+	// its lease runs out.
+	time.Sleep(100 * time.Millisecond)
 	lost := must(s.Heartbeat(c, "dead", []int64{b}, time.Minute))(t)
 	if len(lost) != 0 {
 		t.Fatalf("heartbeat of a held job reported lost %v", lost)
 	}
-	time.Sleep(300 * time.Millisecond)
+	time.Sleep(1100 * time.Millisecond)
 	got := claimIDs(t, s, "rescuer", 10, time.Minute)
 	if fmt.Sprint(got) != fmt.Sprint([]int64{a}) {
 		t.Fatalf("after a's lease expired: claim = %v, want [%d] (b was renewed)", got, a)
