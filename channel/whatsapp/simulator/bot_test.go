@@ -239,7 +239,7 @@ func setup(t *testing.T, opts simulator.Options, script bool) *env {
 // testContext is a context that ends with the test or after 10 s.
 func testContext(t *testing.T) context.Context {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	t.Cleanup(cancel)
 	return ctx
 }
