@@ -236,7 +236,8 @@ func setup(t *testing.T, opts simulator.Options, script bool) *env {
 	return &env{sim: sim, srv: srv, bot: b}
 }
 
-// testContext is a context that ends with the test or after 10 s.
+// testContext is a context that ends with the test or after 60 s (a bound
+// for a hung test on a busy machine, not a timing assertion).
 func testContext(t *testing.T) context.Context {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
