@@ -5,6 +5,14 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 export YANIT_TEST_DATABASE_URL="${YANIT_TEST_DATABASE_URL:-postgres://yanit@127.0.0.1:5432/yanit_test?sslmode=disable}"
+# The public benchmark datasets live outside the repository (never copied in):
+# beside the checkout in development, in the workplace's shared folder otherwise.
+if [ -z "${YANIT_DATASETS:-}" ]; then
+  for d in "$PWD/../shared/datasets" /work/shared/datasets; do
+    if [ -d "$d" ]; then export YANIT_DATASETS=$(cd "$d" && pwd); break; fi
+  done
+fi
+echo "test: datasets: ${YANIT_DATASETS:-not found (dataset tests skip, or fail under CI=true)}"
 log=$(mktemp -t yanit-test.XXXXXX)
 trap 'rm -f "$log"' EXIT
 start=$(date +%s)

@@ -6,15 +6,20 @@ import (
 	"testing"
 )
 
-// datasetPath returns the path of a file under shared/datasets, which lives
-// beside the repository. Without it the test skips, except in CI, where it
-// fails: there nothing may skip.
+// datasetPath returns the path of a file under the shared datasets folder:
+// $YANIT_DATASETS (scripts/test.sh finds it) or shared/datasets beside the
+// repository. Without it the test skips, except in CI, where it fails: there
+// nothing may skip.
 func datasetPath(t testing.TB, rel string) string {
 	t.Helper()
-	p := filepath.Join("..", "..", "..", "shared", "datasets", rel)
+	dir := os.Getenv("YANIT_DATASETS")
+	if dir == "" {
+		dir = filepath.Join("..", "..", "..", "shared", "datasets")
+	}
+	p := filepath.Join(dir, rel)
 	if _, err := os.Stat(p); err != nil {
 		if os.Getenv("CI") == "true" {
-			t.Fatalf("dataset %s missing in CI: %v", rel, err)
+			t.Fatalf("dataset %s missing in CI: %v (set YANIT_DATASETS to the shared datasets folder)", rel, err)
 		}
 		t.Skipf("dataset %s not found (%v); it lives in shared/datasets beside the repository", rel, err)
 	}
