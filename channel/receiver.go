@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/yanit/yanit/channel/whatsapp"
-	"github.com/yanit/yanit/jobs"
 	"github.com/yanit/yanit/store"
 )
 
@@ -20,12 +19,10 @@ const KindTurn = "turn"
 
 // TurnKey is the job key of the conversation's turns: one at a time, in
 // arrival order.
-func TurnKey(conversationID int64) string { return "conv:" + strconv.FormatInt(conversationID, 10) }
+func TurnKey(conversationID int64) string { return store.TurnKey(conversationID) }
 
 // TurnPayload is the payload of a turn job.
-type TurnPayload struct {
-	ConversationID int64 `json:"conversation_id"`
-}
+type TurnPayload = store.TurnPayload
 
 // Receiver persists what webhooks carry: each inbound message with its
 // contact and conversation and a turn job, in one transaction; statuses,
@@ -125,8 +122,9 @@ func (r *Receiver) Accept(ctx context.Context, b whatsapp.Batch) (Accepted, erro
 	return acc, nil
 }
 
-// message stores one inbound message and, when its number is routed, a turn
-// job, in one transaction. dup reports a message seen before.
+// message stores one inbound message with its contact, conversation and,
+// when its number is routed, a turn job, atomically. dup reports a message
+// seen before.
 func (r *Receiver) message(ctx context.Context, m whatsapp.Inbound) (dup, turn bool, err error) {
 	turn = r.routed(m.PhoneNumberID)
 	if !turn {
@@ -136,33 +134,20 @@ func (r *Receiver) message(ctx context.Context, m whatsapp.Inbound) (dup, turn b
 	if sentAt.IsZero() {
 		sentAt = time.Now()
 	}
-	err = r.store.InTx(ctx, func(tx store.Queries) error {
-		contact, err := tx.UpsertContact(ctx, store.ContactUpsert{WaID: m.WaID, UserID: m.UserID, Name: m.ProfileName, Seen: sentAt})
-		if err != nil {
-			return err
-		}
-		conv, err := tx.OpenConversation(ctx, contact.ID, m.PhoneNumberID)
-		if err != nil {
-			return err
-		}
-		payload, err := json.Marshal(m)
-		if err != nil {
-			return fmt.Errorf("encoding message: %w", err)
-		}
-		_, err = tx.InsertMessage(ctx, store.Message{
-			ConversationID: conv.ID, Direction: store.Inbound, ChannelMessageID: m.WAMID,
-			Type: messageType(m), Body: m.Text, Payload: payload, Status: store.StatusReceived, SentAt: sentAt,
-		})
-		if err != nil {
-			return err
-		}
-		if !turn {
-			return nil
-		}
-		p, _ := json.Marshal(TurnPayload{ConversationID: conv.ID})
-		_, err = tx.Enqueue(ctx, jobs.EnqueueParams{Kind: KindTurn, Key: TurnKey(conv.ID), Payload: p})
-		return err
-	})
+	payload, err := json.Marshal(m)
+	if err != nil {
+		return false, false, fmt.Errorf("encoding message: %w", err)
+	}
+	p := store.InboundParams{
+		Contact:       store.ContactUpsert{WaID: m.WaID, UserID: m.UserID, Name: m.ProfileName, Seen: sentAt},
+		PhoneNumberID: m.PhoneNumberID,
+		Message: store.Message{Direction: store.Inbound, ChannelMessageID: m.WAMID, Type: messageType(m),
+			Body: m.Text, Payload: payload, Status: store.StatusReceived, SentAt: sentAt},
+	}
+	if turn {
+		p.TurnKind = KindTurn
+	}
+	_, err = r.store.AcceptInbound(ctx, p)
 	if errors.Is(err, store.ErrDuplicate) {
 		return true, false, nil
 	}

@@ -26,8 +26,8 @@ type Config struct {
 	// Assistants map business numbers to their assistant. Empty: one demo
 	// assistant answers whatsapp.phone_number_id.
 	Assistants []Assistant `mapstructure:"assistants" yaml:"assistants"`
-	Jobs     Jobs     `mapstructure:"jobs" yaml:"jobs"`
-	Log      Log      `mapstructure:"log" yaml:"log"`
+	Jobs       Jobs        `mapstructure:"jobs" yaml:"jobs"`
+	Log        Log         `mapstructure:"log" yaml:"log"`
 }
 
 // HTTP configures the HTTP server.
@@ -89,7 +89,7 @@ func Default() Config {
 		HTTP:    HTTP{Addr: ":8080", ShutdownTimeout: 15 * time.Second, MaxBodyBytes: 1 << 20},
 		DataDir: "./data",
 		WhatsApp: WhatsApp{
-			GraphURL:   "https://graph.facebook.com",
+			GraphURL:      "https://graph.facebook.com",
 			APIVersion:    "v24.0",
 			RatePerSecond: 80,
 		},

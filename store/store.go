@@ -164,6 +164,12 @@ type Queries interface {
 	SetConversationState(ctx context.Context, id int64, mode string, state json.RawMessage) error
 	CloseConversation(ctx context.Context, id int64) error
 
+	// AcceptInbound stores an inbound message with its contact, the open
+	// conversation and, when asked, its turn job, all or nothing. A message
+	// whose channel id was stored before returns ErrDuplicate and enqueues
+	// nothing.
+	AcceptInbound(ctx context.Context, p InboundParams) (Message, error)
+
 	// InsertMessage stores a message. An inbound message whose
 	// ChannelMessageID was already stored returns ErrDuplicate and changes
 	// nothing.

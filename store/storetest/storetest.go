@@ -58,6 +58,7 @@ func run(t *testing.T, h Harness) {
 	t.Run("MarketingPreference", func(t *testing.T) { testMarketingPreference(t, h) })
 	t.Run("SendRecords", func(t *testing.T) { testSendRecords(t, h) })
 	t.Run("Transactions", func(t *testing.T) { testTransactions(t, h) })
+	t.Run("AcceptInbound", func(t *testing.T) { testAcceptInbound(t, h) })
 	t.Run("Turns", func(t *testing.T) { testTurns(t, h) })
 	t.Run("Jobs", func(t *testing.T) { testJobs(t, h) })
 	t.Run("JobLeases", func(t *testing.T) { testJobLeases(t, h) })
@@ -706,4 +707,119 @@ func jsonEqual(a, b json.RawMessage) bool {
 		return false
 	}
 	return fmt.Sprint(x) == fmt.Sprint(y)
+}
+
+func testAcceptInbound(t *testing.T, h Harness) {
+	s := h.New(t)
+	c := ctx(t)
+	t0 := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
+	params := func(wamid, name string, at time.Time, turn bool) store.InboundParams {
+		p := store.InboundParams{
+			Contact:       store.ContactUpsert{WaID: "905551112233", Name: name, Seen: at},
+			PhoneNumberID: "1001",
+			Message:       inbound(0, wamid, "merhaba "+wamid, at),
+		}
+		if turn {
+			p.TurnKind = "turn"
+		}
+		return p
+	}
+	turnJobs := func() []jobs.Job {
+		js := must(s.Claim(c, jobs.ClaimParams{Worker: "peek", Kinds: []string{"turn"}, Limit: 100, Lease: time.Minute}))(t)
+		for _, j := range js { // put them back: only counting
+			if err := s.Retry(c, "peek", j.ID, time.Now().Add(-time.Second), ""); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return js
+	}
+
+	first := must(s.AcceptInbound(c, params("wamid.I1", "Ayşe", t0, true)))(t)
+	if first.ID == 0 || first.ConversationID == 0 {
+		t.Fatalf("first message = %+v", first)
+	}
+	conv := must(s.GetConversation(c, first.ConversationID))(t)
+	contact := must(s.GetContact(c, conv.ContactID))(t)
+	if contact.Name != "Ayşe" || !contact.LastInboundAt.Equal(t0) || conv.PhoneNumberID != "1001" {
+		t.Fatalf("contact %+v, conversation %+v", contact, conv)
+	}
+	js := turnJobs()
+	if len(js) != 1 || js[0].Key != store.TurnKey(conv.ID) || !jsonEqual(js[0].Payload, json.RawMessage(fmt.Sprintf(`{"conversation_id":%d}`, conv.ID))) {
+		t.Fatalf("turn jobs after the first message = %+v", js)
+	}
+
+	// A known contact in an open conversation (the common case).
+	second := must(s.AcceptInbound(c, params("wamid.I2", "Ayşe Y.", t0.Add(time.Minute), true)))(t)
+	if second.ConversationID != conv.ID || second.ID <= first.ID || second.Body != "merhaba wamid.I2" || second.CreatedAt.IsZero() {
+		t.Fatalf("second message = %+v, want the same conversation", second)
+	}
+	contact = must(s.GetContact(c, conv.ContactID))(t)
+	if contact.Name != "Ayşe Y." || !contact.LastInboundAt.Equal(t0.Add(time.Minute)) {
+		t.Fatalf("contact after the second message = %+v", contact)
+	}
+	if got := must(s.GetMessage(c, second.ID))(t); got.ChannelMessageID != "wamid.I2" || got.Type != "text" || !got.SentAt.Equal(t0.Add(time.Minute)) {
+		t.Fatalf("stored second message = %+v", got)
+	}
+	// Both jobs share the key: only the first is claimable, the second waits.
+	if js := turnJobs(); len(js) != 1 {
+		t.Fatalf("claimable turn jobs = %d, want 1 (one per conversation at a time)", len(js))
+	}
+
+	// Meta's retry of the same webhook: nothing new, no job.
+	if _, err := s.AcceptInbound(c, params("wamid.I2", "Ayşe Y.", t0.Add(time.Minute), true)); !errors.Is(err, store.ErrDuplicate) {
+		t.Fatalf("redelivered message: %v, want ErrDuplicate", err)
+	}
+	// No turn asked: the message is stored, no job.
+	must(s.AcceptInbound(c, params("wamid.I3", "", t0.Add(2*time.Minute), false)))(t)
+	if msgs := must(s.ListMessages(c, conv.ID))(t); len(msgs) != 3 {
+		t.Fatalf("messages = %d, want 3", len(msgs))
+	}
+	if pending := must(s.PendingInbound(c, conv.ID))(t); len(pending) != 3 {
+		t.Fatalf("pending = %d, want 3", len(pending))
+	}
+	// Finish the jobs, then count: two turn jobs in all (I1, I2), none for I3.
+	total := 0
+	for {
+		js := must(s.Claim(c, jobs.ClaimParams{Worker: "w", Kinds: []string{"turn"}, Limit: 10, Lease: time.Minute}))(t)
+		if len(js) == 0 {
+			break
+		}
+		for _, j := range js {
+			total++
+			if err := s.Complete(c, "w", j.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if total != 2 {
+		t.Fatalf("turn jobs = %d, want 2", total)
+	}
+
+	// A closed conversation: the next message opens a new one.
+	if err := s.CloseConversation(c, conv.ID); err != nil {
+		t.Fatal(err)
+	}
+	next := must(s.AcceptInbound(c, params("wamid.I4", "", t0.Add(3*time.Minute), true)))(t)
+	if next.ConversationID == conv.ID {
+		t.Fatal("a message after the conversation closed went into the closed one")
+	}
+	// Inside a rolled-back transaction nothing stays.
+	err := s.InTx(c, func(tx store.Queries) error {
+		if _, err := tx.AcceptInbound(c, params("wamid.I5", "", t0.Add(4*time.Minute), true)); err != nil {
+			return err
+		}
+		return errRollback
+	})
+	if !errors.Is(err, errRollback) {
+		t.Fatalf("InTx = %v", err)
+	}
+	if msgs := must(s.ListMessages(c, next.ConversationID))(t); len(msgs) != 1 {
+		t.Fatalf("after a rollback the new conversation has %d messages, want 1", len(msgs))
+	}
+	// A contact known only by its user id takes the general path.
+	u := must(s.AcceptInbound(c, store.InboundParams{Contact: store.ContactUpsert{UserID: "TR.42"}, PhoneNumberID: "1001",
+		Message: inbound(0, "wamid.U1", "selam", t0), TurnKind: "turn"}))(t)
+	if u.ID == 0 || u.ConversationID == conv.ID || u.ConversationID == next.ConversationID {
+		t.Fatalf("user-id-only message = %+v", u)
+	}
 }

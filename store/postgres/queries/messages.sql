@@ -88,3 +88,44 @@ WHERE id = @id AND direction = 'out' AND status <> 'failed';
 -- No row when no outbound message has the id.
 SELECT channel_message_id FROM messages
 WHERE id = @id AND direction = 'out';
+
+-- name: AcceptInbound :one
+-- The common webhook write in one statement, so one round trip: a message
+-- from a known contact (by wa_id, its user id already its own) to an open
+-- conversation. The contact's window moves forward, the message is inserted
+-- unless its wamid is stored, and the turn job is enqueued after the key's
+-- advisory lock (see EnqueueKeyedJob). contact_id or conversation_id NULL:
+-- not the common case, nothing but the contact touched; the caller takes the
+-- general path. message_id NULL with both set: a duplicate.
+WITH contact AS (
+    UPDATE contacts
+    SET name            = coalesce(nullif(@name::text, ''), name),
+        locale          = coalesce(nullif(@locale::text, ''), locale),
+        last_inbound_at = greatest(last_inbound_at, @seen::timestamptz),
+        updated_at      = now()
+    WHERE wa_id = @wa_id AND wa_id <> '' AND (@user_id::text = '' OR user_id = @user_id::text)
+    RETURNING id
+), conv AS (
+    SELECT c.id
+    FROM conversations AS c JOIN contact ON c.contact_id = contact.id
+    WHERE c.phone_number_id = @phone_number_id AND c.status = 'open'
+), msg AS (
+    INSERT INTO messages (conversation_id, direction, channel_message_id, type, body, payload, status, sent_at)
+    SELECT conv.id, 'in', @channel_message_id::text, @type::text, @body::text, @payload::jsonb, @status::text,
+           @sent_at::timestamptz
+    FROM conv
+    ON CONFLICT (channel_message_id) WHERE channel_message_id <> '' DO NOTHING
+    RETURNING id, conversation_id, created_at
+), key_lock AS MATERIALIZED (
+    SELECT pg_advisory_xact_lock(@lock_space::integer, hashtext('conv:' || msg.conversation_id)), msg.conversation_id
+    FROM msg
+    WHERE @turn_kind::text <> ''
+), job AS (
+    INSERT INTO jobs (kind, key, payload, max_attempts, run_at)
+    SELECT @turn_kind::text, 'conv:' || key_lock.conversation_id,
+           jsonb_build_object('conversation_id', key_lock.conversation_id), @max_attempts::integer, now()
+    FROM key_lock
+    RETURNING id
+)
+SELECT (SELECT id FROM contact), (SELECT id FROM conv), msg.id, msg.created_at, (SELECT id FROM job)
+FROM (SELECT 1) AS one LEFT JOIN msg ON true;
