@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/yanit/yanit/channel/whatsapp/wire"
 )
 
 // Batch is everything one webhook POST carried, flattened and normalised so
@@ -121,20 +123,11 @@ type Attachment struct {
 	Animated bool   `json:"animated,omitempty"`
 }
 
-// Location is a shared pin.
-type Location struct {
-	Latitude  float64 `json:"latitude"`
-	Longitude float64 `json:"longitude"`
-	Name      string  `json:"name,omitempty"`
-	Address   string  `json:"address,omitempty"`
-	URL       string  `json:"url,omitempty"`
-}
+// Location is a shared pin, as the webhook carries it.
+type Location = wire.Location
 
 // Reaction is an emoji put on MessageID; an empty Emoji removes it.
-type Reaction struct {
-	MessageID string `json:"message_id,omitempty"`
-	Emoji     string `json:"emoji,omitempty"`
-}
+type Reaction = wire.Reaction
 
 // ErrorDetail is one error Meta reports in a webhook. It is an error, so
 // that Classify can tell a sender what to do about a failed status.

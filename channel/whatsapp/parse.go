@@ -259,7 +259,8 @@ func content(in *Inbound, m *wire.Message) {
 		}
 	case TypeLocation:
 		if l := m.Location; l != nil {
-			in.Location = &Location{Latitude: l.Latitude, Longitude: l.Longitude, Name: l.Name, Address: l.Address, URL: l.URL}
+			loc := *l
+			in.Location = &loc
 			in.Text = locationText(l)
 		}
 	case TypeContacts:
@@ -267,7 +268,8 @@ func content(in *Inbound, m *wire.Message) {
 		in.Text = contactsSummary(m.Contacts)
 	case TypeReaction:
 		if m.Reaction != nil {
-			in.Reaction = &Reaction{MessageID: m.Reaction.MessageID, Emoji: m.Reaction.Emoji}
+			r := *m.Reaction
+			in.Reaction = &r
 			in.Text = m.Reaction.Emoji
 		}
 	case TypeUnsupported:
