@@ -4,7 +4,9 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -13,11 +15,25 @@ import (
 	"github.com/yanit/yanit/config"
 	"github.com/yanit/yanit/store"
 	"github.com/yanit/yanit/store/postgres/pgtest"
+	"github.com/yanit/yanit/store/sqlite"
 )
 
 // startDev runs yanit dev in-process on a free port and returns it once the
-// store is ready.
+// store is ready; it stops at the test's cleanup.
 func startDev(t *testing.T, databaseURL string) *app {
+	t.Helper()
+	a, stop := startDevStoppable(t, databaseURL)
+	t.Cleanup(func() {
+		if err := stop(); err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	})
+	return a
+}
+
+// startDevStoppable is startDev with the stop in the caller's hands: stop
+// cancels serve's context (as SIGTERM does) and returns what serve returned.
+func startDevStoppable(t *testing.T, databaseURL string) (*app, func() error) {
 	t.Helper()
 	cfg, err := devDefaults()
 	if err != nil {
@@ -37,12 +53,13 @@ func startDev(t *testing.T, databaseURL string) *app {
 	go func() {
 		done <- serve(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), serveOptions{simulator: true, started: func(a *app) { started <- a }})
 	}()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	})
+	var once sync.Once
+	var serveErr error
+	stop := func() error {
+		once.Do(func() { cancel(); serveErr = <-done })
+		return serveErr
+	}
+	t.Cleanup(func() { stop() })
 	var a *app
 	select {
 	case a = <-started:
@@ -54,7 +71,7 @@ func startDev(t *testing.T, databaseURL string) *app {
 	case <-time.After(30 * time.Second):
 		t.Fatal("store not ready after 30 s")
 	}
-	return a
+	return a, stop
 }
 
 func reply(t *testing.T, u *simulator.User, after simulator.Message) simulator.Message {
@@ -139,5 +156,59 @@ func TestChatThroughTheSimulator(t *testing.T) {
 				time.Sleep(50 * time.Millisecond)
 			}
 		})
+	}
+}
+
+// TestShutdownLetsInFlightRequestsFinish starts a webhook, stops yanit (as
+// SIGTERM does) while the request body is still arriving, and checks that
+// the request completes with 200 and its message is stored: shutdown waits
+// for in-flight requests before it closes the store.
+func TestShutdownLetsInFlightRequestsFinish(t *testing.T) {
+	a, stop := startDevStoppable(t, "")
+	body := []byte(`{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"908502220000","phone_number_id":"` +
+		a.cfg.WhatsApp.PhoneNumberID + `"},"contacts":[{"profile":{"name":"Can"},"wa_id":"905550001122"}],"messages":[{"from":"905550001122","id":"wamid.SHUTDOWN1","timestamp":"1764080000","type":"text","text":{"body":"son mesaj"}}]}}]}]}`)
+	pr, pw := io.Pipe()
+	req, _ := http.NewRequest(http.MethodPost, "http://"+a.addr.String()+"/webhooks/whatsapp", pr)
+	req.Header.Set(whatsapp.SignatureHeader, whatsapp.Sign(a.cfg.WhatsApp.AppSecret, body))
+	req.ContentLength = int64(len(body))
+	result := make(chan int, 1)
+	go func() {
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			result <- 0
+			return
+		}
+		res.Body.Close()
+		result <- res.StatusCode
+	}()
+	half := len(body) / 2
+	if _, err := pw.Write(body[:half]); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond) // the request is in flight
+	stopped := make(chan error, 1)
+	go func() { stopped <- stop() }()
+	time.Sleep(200 * time.Millisecond) // shutdown has begun and is waiting
+	if _, err := pw.Write(body[half:]); err != nil {
+		t.Fatal(err)
+	}
+	pw.Close()
+	if code := <-result; code != http.StatusOK {
+		t.Fatalf("in-flight webhook during shutdown answered %d, want 200", code)
+	}
+	if err := <-stopped; err != nil {
+		t.Fatalf("serve: %v", err)
+	}
+	st, err := sqlite.Open(context.Background(), sqlitePath(a.cfg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	convs, _ := st.ListConversations(context.Background(), store.ConversationFilter{})
+	if len(convs) != 1 {
+		t.Fatalf("after shutdown: %d conversations, want the in-flight message's one", len(convs))
+	}
+	if msgs, _ := st.ListMessages(context.Background(), convs[0].ID); len(msgs) == 0 || msgs[0].ChannelMessageID != "wamid.SHUTDOWN1" {
+		t.Fatalf("the in-flight message is not stored: %+v", msgs)
 	}
 }
