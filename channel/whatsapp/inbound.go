@@ -89,28 +89,13 @@ type Inbound struct {
 // UnsupportedText is Inbound.Text for messages WhatsApp marks unsupported.
 const UnsupportedText = "[unsupported]"
 
-// Context links a message to an earlier one.
-type Context struct {
-	// From and ID name the message replied to (or whose button was tapped).
-	From                string `json:"from,omitempty"`
-	ID                  string `json:"id,omitempty"`
-	Forwarded           bool   `json:"forwarded,omitempty"`
-	FrequentlyForwarded bool   `json:"frequently_forwarded,omitempty"`
-}
+// Context links a message to an earlier one: a reply to (or a tap on) the
+// message ID sent by From, or a forward marker. It is the wire type.
+type Context = wire.Context
 
-// Referral is the ad or post (click-to-WhatsApp) that led the user to write.
-type Referral struct {
-	SourceURL    string `json:"source_url,omitempty"`
-	SourceID     string `json:"source_id,omitempty"`
-	SourceType   string `json:"source_type,omitempty"`
-	Headline     string `json:"headline,omitempty"`
-	Body         string `json:"body,omitempty"`
-	MediaType    string `json:"media_type,omitempty"`
-	ImageURL     string `json:"image_url,omitempty"`
-	VideoURL     string `json:"video_url,omitempty"`
-	ThumbnailURL string `json:"thumbnail_url,omitempty"`
-	CTWAClickID  string `json:"ctwa_clid,omitempty"`
-}
+// Referral is the ad or post (click-to-WhatsApp) that led the user to
+// write. It is the wire type.
+type Referral = wire.Referral
 
 // Attachment is received media. ID fetches it from the Graph API for 7 days.
 type Attachment struct {

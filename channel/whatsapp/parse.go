@@ -204,8 +204,8 @@ func (p *parser) message(pos Position, sc *scope, raw json.RawMessage) {
 		WAMID:         m.ID,
 		Timestamp:     ts,
 		Type:          m.Type,
-		Context:       contextOf(m.Context),
-		Referral:      referralOf(m.Referral),
+		Context:       clone(m.Context),
+		Referral:      clone(m.Referral),
 		Errors:        errorDetails(m.Errors),
 		Raw:           raw,
 	}
@@ -259,8 +259,7 @@ func content(in *Inbound, m *wire.Message) {
 		}
 	case TypeLocation:
 		if l := m.Location; l != nil {
-			loc := *l
-			in.Location = &loc
+			in.Location = clone(l)
 			in.Text = locationText(l)
 		}
 	case TypeContacts:
@@ -268,8 +267,7 @@ func content(in *Inbound, m *wire.Message) {
 		in.Text = contactsSummary(m.Contacts)
 	case TypeReaction:
 		if m.Reaction != nil {
-			r := *m.Reaction
-			in.Reaction = &r
+			in.Reaction = clone(m.Reaction)
 			in.Text = m.Reaction.Emoji
 		}
 	case TypeUnsupported:
@@ -348,23 +346,14 @@ func contactsSummary(raw json.RawMessage) string {
 	return strings.Join(parts, "; ")
 }
 
-func contextOf(c *wire.Context) *Context {
-	if c == nil {
+// clone returns a copy of *p, or nil: the Inbound keeps no pointer into the
+// decoded wire message.
+func clone[T any](p *T) *T {
+	if p == nil {
 		return nil
 	}
-	return &Context{From: c.From, ID: c.ID, Forwarded: c.Forwarded, FrequentlyForwarded: c.FrequentlyForwarded}
-}
-
-func referralOf(r *wire.Referral) *Referral {
-	if r == nil {
-		return nil
-	}
-	return &Referral{
-		SourceURL: r.SourceURL, SourceID: r.SourceID, SourceType: r.SourceType,
-		Headline: r.Headline, Body: r.Body, MediaType: r.MediaType,
-		ImageURL: r.ImageURL, VideoURL: r.VideoURL, ThumbnailURL: r.ThumbnailURL,
-		CTWAClickID: r.CTWAClickID,
-	}
+	v := *p
+	return &v
 }
 
 func errorDetails(es []wire.Error) []ErrorDetail {
