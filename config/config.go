@@ -23,6 +23,7 @@ type Config struct {
 	DataDir  string   `mapstructure:"data_dir" yaml:"data_dir"`
 	WhatsApp WhatsApp `mapstructure:"whatsapp" yaml:"whatsapp"`
 	API      API      `mapstructure:"api" yaml:"api"`
+	LLM      LLM      `mapstructure:"llm" yaml:"llm"`
 	// Assistants map business numbers to their assistant. Empty: one demo
 	// assistant answers whatsapp.phone_number_id.
 	Assistants []Assistant `mapstructure:"assistants" yaml:"assistants"`
@@ -64,6 +65,26 @@ type Assistant struct {
 	RulesFile string `mapstructure:"rules_file" yaml:"rules_file"`
 }
 
+// LLM selects the model provider: local (offline, the default) or openai
+// (any OpenAI-compatible endpoint: OpenAI, Azure OpenAI, vLLM, Ollama,
+// llama.cpp server).
+type LLM struct {
+	Provider string `mapstructure:"provider" yaml:"provider"`
+	BaseURL  string `mapstructure:"base_url" yaml:"base_url"`
+	APIKey   string `mapstructure:"api_key" yaml:"api_key" secret:"true"`
+	// APIType is openai or azure (Azure OpenAI: deployments in the path,
+	// api-key header, api-version query).
+	APIType    string `mapstructure:"api_type" yaml:"api_type"`
+	APIVersion string `mapstructure:"api_version" yaml:"api_version"`
+	ChatModel  string `mapstructure:"chat_model" yaml:"chat_model"`
+	// EmbeddingModel and EmbeddingDimensions describe the vectors; the
+	// dimension must match the model's.
+	EmbeddingModel      string        `mapstructure:"embedding_model" yaml:"embedding_model"`
+	EmbeddingDimensions int           `mapstructure:"embedding_dimensions" yaml:"embedding_dimensions"`
+	Timeout             time.Duration `mapstructure:"timeout" yaml:"timeout"`
+	MaxRetries          int           `mapstructure:"max_retries" yaml:"max_retries"`
+}
+
 // API configures access to the admin and agent API.
 type API struct {
 	// AdminToken is the bearer token for automation against the admin API.
@@ -93,6 +114,7 @@ func Default() Config {
 			APIVersion:    "v24.0",
 			RatePerSecond: 80,
 		},
+		LLM:  LLM{Provider: "local", APIType: "openai", Timeout: 30 * time.Second, MaxRetries: 3},
 		Jobs: Jobs{Concurrency: 8, PollInterval: 250 * time.Millisecond, Lease: 30 * time.Second},
 		Log:  Log{Level: "info", Format: "text"},
 	}
@@ -223,6 +245,33 @@ func (c Config) Validate(mode Mode) error {
 			}
 			seen[id] = a.Name
 		}
+	}
+	switch c.LLM.Provider {
+	case "local":
+	case "openai":
+		if u, err := url.Parse(c.LLM.BaseURL); c.LLM.BaseURL != "" && (err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "") {
+			return bad("llm.base_url", "must be an http(s) URL such as https://api.openai.com/v1")
+		}
+		if c.LLM.ChatModel == "" {
+			return bad("llm.chat_model", "is required with provider openai")
+		}
+		if c.LLM.APIType != "openai" && c.LLM.APIType != "azure" {
+			return bad("llm.api_type", fmt.Sprintf("%q is not openai or azure", c.LLM.APIType))
+		}
+		if c.LLM.APIType == "azure" && (c.LLM.BaseURL == "" || c.LLM.APIVersion == "") {
+			return bad("llm.api_version", "azure needs llm.base_url (the resource endpoint) and llm.api_version")
+		}
+		if c.LLM.EmbeddingModel != "" && c.LLM.EmbeddingDimensions <= 0 {
+			return bad("llm.embedding_dimensions", "must be set with llm.embedding_model (e.g. 1536)")
+		}
+	default:
+		return bad("llm.provider", fmt.Sprintf("%q is not local or openai", c.LLM.Provider))
+	}
+	if c.LLM.Timeout <= 0 {
+		return bad("llm.timeout", "must be a positive duration such as 30s")
+	}
+	if c.LLM.MaxRetries < 0 || c.LLM.MaxRetries > 10 {
+		return bad("llm.max_retries", "must be between 0 and 10")
 	}
 	if c.Jobs.Concurrency < 1 || c.Jobs.Concurrency > 1024 {
 		return bad("jobs.concurrency", "must be between 1 and 1024")
