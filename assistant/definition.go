@@ -1,6 +1,8 @@
 package assistant
 
 import (
+	"fmt"
+
 	"go.yaml.in/yaml/v3"
 )
 
@@ -26,6 +28,11 @@ type Definition struct {
 	// built-in ones (order_id, date, time, amount, phone, email).
 	Patterns []SlotPattern `yaml:"patterns"`
 	Intents  []Intent      `yaml:"intents"`
+	// OutOfScope are examples, per language, of messages the assistant
+	// does not serve (weather, football, jokes). They train an extra
+	// class: a message closest to them is out of scope whatever its
+	// confidence, and gets the fallback instead of a wrong answer.
+	OutOfScope map[string][]string `yaml:"out_of_scope"`
 }
 
 // Understanding selects how intents are detected.
@@ -158,6 +165,13 @@ func (m *Message) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind == yaml.ScalarNode {
 		m.Text = n.Value
 		return nil
+	}
+	if n.Kind == yaml.MappingNode {
+		for i := 0; i < len(n.Content); i += 2 {
+			if k := n.Content[i].Value; k != "text" && k != "buttons" && k != "list" {
+				return fmt.Errorf("line %d: field %s not found in a message (text, buttons, list)", n.Content[i].Line, k)
+			}
+		}
 	}
 	type plain Message
 	return n.Decode((*plain)(m))

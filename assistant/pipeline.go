@@ -14,13 +14,6 @@ import (
 	"github.com/yanit/yanit/store"
 )
 
-// Decisions recorded on a turn.
-const (
-	DecisionAnswer   = "answer"
-	DecisionFallback = "fallback"
-	DecisionSilent   = "silent" // a human owns the conversation: the bot stays quiet
-)
-
 // Input is what a responder sees of one turn.
 type Input struct {
 	Conversation store.Conversation
@@ -28,6 +21,9 @@ type Input struct {
 	// Pending are the inbound messages this turn answers, oldest first;
 	// never empty.
 	Pending []store.Message
+	// Transcript loads the conversation's messages, for a handoff's
+	// context pack; nil when there is no store (tests, yanit chat).
+	Transcript func(ctx context.Context) ([]store.Message, error)
 }
 
 // Reply is a responder's answer to one turn and why.
@@ -37,6 +33,13 @@ type Reply struct {
 	Confidence float64
 	Decision   string
 	Reason     string
+	// State replaces the conversation's state when not nil.
+	State json.RawMessage
+	// Handoff, when set, gives the conversation to a person with this
+	// context pack: the conversation switches to human mode.
+	Handoff *Handoff
+	// Trace is the stage-by-stage record stored with the turn.
+	Trace json.RawMessage
 }
 
 // Responder decides the answer of a turn.
@@ -99,7 +102,9 @@ func (p *Pipeline) Handle(ctx context.Context, j jobs.Job) error {
 	if err != nil {
 		return err
 	}
-	in := Input{Conversation: conv, Contact: contact, Pending: pending}
+	in := Input{Conversation: conv, Contact: contact, Pending: pending, Transcript: func(ctx context.Context) ([]store.Message, error) {
+		return p.store.ListMessages(ctx, conv.ID)
+	}}
 
 	var reply Reply
 	if conv.Mode == store.ModeHuman {
@@ -131,8 +136,23 @@ func (p *Pipeline) commit(ctx context.Context, in Input, reply Reply, start time
 	for i, m := range in.Pending {
 		inIDs[i] = m.ID
 	}
-	trace, _ := json.Marshal(map[string]any{"messages": len(reply.Messages)})
+	trace := reply.Trace
+	if len(trace) == 0 {
+		trace = json.RawMessage(`{}`)
+	}
 	err := p.store.InTx(ctx, func(tx store.Queries) error {
+		if reply.State != nil || reply.Handoff != nil {
+			mode, state := in.Conversation.Mode, reply.State
+			if reply.Handoff != nil {
+				mode = store.ModeHuman
+			}
+			if state == nil {
+				state = in.Conversation.State
+			}
+			if err := tx.SetConversationState(ctx, in.Conversation.ID, mode, state); err != nil {
+				return err
+			}
+		}
 		out, err := channel.Queue(ctx, tx, in.Conversation, in.Contact, reply.Messages)
 		if err != nil {
 			return err

@@ -61,8 +61,12 @@ type WhatsApp struct {
 type Assistant struct {
 	Name           string   `mapstructure:"name" yaml:"name"`
 	PhoneNumberIDs []string `mapstructure:"phone_number_ids" yaml:"phone_number_ids"`
-	// RulesFile is a YAML file of keyword auto-replies; empty: the demo's.
-	RulesFile string `mapstructure:"rules_file" yaml:"rules_file"`
+	// File is the assistant definition (YAML: intents, slots, tools,
+	// messages, policy); empty: the demo retailer shipped in the binary.
+	File string `mapstructure:"file" yaml:"file"`
+	// KnowledgeDir is a folder of Markdown and text files the assistant
+	// answers from; empty with an empty File: the demo's knowledge.
+	KnowledgeDir string `mapstructure:"knowledge_dir" yaml:"knowledge_dir"`
 }
 
 // LLM selects the model provider: local (offline, the default) or openai

@@ -1,9 +1,13 @@
 // Package configs embeds the configurations that ship with yanit, so that
 // the binary runs them from anywhere: dev.yaml is the base layer of
-// `yanit dev`; production.example.yaml documents every key for operators.
+// `yanit dev`; production.example.yaml documents every key for operators;
+// demo-assistant.yaml and knowledge/ are the demo retailer.
 package configs
 
-import _ "embed"
+import (
+	"embed"
+	"io/fs"
+)
 
 // Dev is the base configuration of `yanit dev`: local address, embedded
 // store, verbose logs. A --config file and YANIT_* variables override it.
@@ -11,8 +15,21 @@ import _ "embed"
 //go:embed dev.yaml
 var Dev []byte
 
-// DemoRules are the demo retailer's keyword auto-replies (Turkish and
-// English), the responder of yanit dev and the default of serve.
+// DemoAssistant is the demo retailer's assistant definition (Turkish and
+// English): the assistant of yanit dev and the default of serve.
 //
-//go:embed demo-rules.yaml
-var DemoRules []byte
+//go:embed demo-assistant.yaml
+var DemoAssistant []byte
+
+//go:embed knowledge
+var knowledgeFS embed.FS
+
+// DemoKnowledge holds the demo retailer's knowledge base: Markdown files,
+// one topic per language.
+func DemoKnowledge() fs.FS {
+	sub, err := fs.Sub(knowledgeFS, "knowledge")
+	if err != nil {
+		panic(err) // the folder is embedded above
+	}
+	return sub
+}

@@ -124,15 +124,6 @@ type Embedder interface {
 	Dimensions() int
 }
 
-// Provider is a configured model backend. Chat is nil for a provider that
-// cannot generate text (local): the engine then answers from templates
-// and extracts.
-type Provider struct {
-	Name  string
-	Chat  Chatter
-	Embed Embedder
-}
-
 // ErrUnavailable wraps errors after which a later attempt may succeed
 // (rate limits, server errors, timeouts) once the retries are spent.
 var ErrUnavailable = errors.New("llm: model endpoint unavailable")

@@ -62,7 +62,7 @@ const (
 	KindUnavailable Kind = "unavailable"
 )
 
-// Error is a failed call.
+// Error is a failed call: the Kind says what to do next.
 type Error struct {
 	Kind Kind
 	// Field names the argument at fault for KindInvalid.
@@ -71,6 +71,8 @@ type Error struct {
 	Err     error
 }
 
+// Error says the kind, the field and the message: "invalid date: that
+// date is in the past".
 func (e *Error) Error() string {
 	msg := string(e.Kind)
 	if e.Field != "" {
@@ -85,6 +87,7 @@ func (e *Error) Error() string {
 	return msg
 }
 
+// Unwrap returns the cause, if any.
 func (e *Error) Unwrap() error { return e.Err }
 
 // KindOf returns the kind of a call's error: the Kind of an *Error in its
@@ -97,13 +100,17 @@ func KindOf(err error) Kind {
 	return KindUnavailable
 }
 
-// NotFound, Invalid and Unavailable build typed errors.
+// NotFound returns an *Error of KindNotFound: the thing asked for does not
+// exist.
 func NotFound(format string, a ...any) error {
 	return &Error{Kind: KindNotFound, Message: fmt.Sprintf(format, a...)}
 }
 
+// Invalid returns an *Error of KindInvalid naming the argument at fault.
 func Invalid(field, format string, a ...any) error {
 	return &Error{Kind: KindInvalid, Field: field, Message: fmt.Sprintf(format, a...)}
 }
 
+// Unavailable returns an *Error of KindUnavailable wrapping the backend's
+// failure.
 func Unavailable(err error) error { return &Error{Kind: KindUnavailable, Err: err} }

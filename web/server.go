@@ -30,6 +30,8 @@ type Server struct {
 	backend  atomic.Pointer[Backend]
 	notReady atomic.Pointer[string] // why the backend is not attached yet
 
+	adminToken string // bearer token of /api; empty turns the API off
+
 	signatureFailures *prometheus.CounterVec
 	channelMetrics    *channel.Metrics
 
@@ -47,6 +49,9 @@ type Options struct {
 	// Mounts serve whole path prefixes with other handlers, e.g. the
 	// simulator of yanit dev at /sim.
 	Mounts map[string]http.Handler
+	// AdminToken is the bearer token of the /api routes; empty disables
+	// them (they answer 403).
+	AdminToken string
 }
 
 // WhatsApp holds the secrets the webhook checks.
@@ -64,7 +69,7 @@ type Backend struct {
 // NewServer returns a server with no store attached: /readyz answers 503
 // until SetStore is called.
 func NewServer(o Options) (*Server, error) {
-	s := &Server{log: o.Logger, registry: o.Registry, version: o.Version, maxBody: o.MaxBodyBytes, whatsapp: o.WhatsApp, mounts: o.Mounts}
+	s := &Server{log: o.Logger, registry: o.Registry, version: o.Version, maxBody: o.MaxBodyBytes, whatsapp: o.WhatsApp, adminToken: o.AdminToken, mounts: o.Mounts}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -122,6 +127,7 @@ func (s *Server) Routes() http.Handler {
 	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{Registry: s.registry})))
 	r.GET("/webhooks/whatsapp", s.webhookVerify)
 	r.POST("/webhooks/whatsapp", s.webhookReceive)
+	s.apiRoutes(r)
 	for prefix, h := range s.mounts {
 		r.Any(prefix, gin.WrapH(h))
 		r.Any(prefix+"/*path", gin.WrapH(h))

@@ -32,22 +32,23 @@ func TestBrowserChatWithYanit(t *testing.T) {
 		t.Errorf("the chat opened for %q, want 905321234567", phone)
 	}
 	hello := p.SendText("Merhaba")
-	greeting := p.Business(1, "Hello! I am Yanıt")
-	if want := []string{"Siparişim / Orders", "Mağaza / Store", "Temsilci / Agent"}; !slices.Equal(p.Buttons(greeting), want) {
+	greeting := p.Business(1, "Ben Yanıt")
+	if want := []string{"Siparişim nerede?", "Kart puanım", "Diğer konular"}; !slices.Equal(p.Buttons(greeting), want) {
 		t.Errorf("greeting buttons %q, want %q", p.Buttons(greeting), want)
 	}
 
-	tap := p.TapButton("Mağaza / Store")
-	list := p.Business(2, "What would you like to know about the store?")
-	if got := p.Text(list.Sel() + ` [data-testid="list-button"]`); !strings.HasSuffix(got, "Konular / Topics") {
+	tap := p.TapButton("Diğer konular")
+	list := p.Business(2, "Size nasıl yardımcı olabilirim?")
+	if got := p.Text(list.Sel() + ` [data-testid="list-button"]`); !strings.HasSuffix(got, "Konular") {
 		t.Errorf("list button %q", got)
 	}
 	p.OpenList()
-	if want := []string{"Çalışma saatleri", "İade ve değişim", "Servis randevusu"}; !slices.Equal(p.Rows(), want) {
+	if want := []string{"Sipariş durumu", "Yanıt Kart puanım", "Servis randevusu al", "Randevumu iptal et",
+		"Mağaza saatleri", "İade ve değişim", "Kargo ve teslimat", "Temsilciyle görüş"}; !slices.Equal(p.Rows(), want) {
 		t.Errorf("list rows %q, want %q", p.Rows(), want)
 	}
-	pick := p.PickRow("Çalışma saatleri")
-	hours := p.Business(3, "10:00-22:00")
+	pick := p.PickRow("Mağaza saatleri")
+	hours := p.Business(3, "10:00'da açılır")
 
 	// The page shows every reply read, and says so to yanit; yanit read
 	// each of the user's messages (blue ticks).
@@ -72,8 +73,8 @@ func TestBrowserChatWithYanit(t *testing.T) {
 	for _, tr := range turns {
 		intents = append(intents, tr.Intent)
 	}
-	if strings.Join(intents, ",") != "greeting,store_info,hours" {
-		t.Errorf("turn intents = %v, want greeting, store_info, hours", intents)
+	if strings.Join(intents, ",") != "greeting,menu_more,store_hours" {
+		t.Errorf("turn intents = %v, want greeting, menu_more, store_hours", intents)
 	}
 
 	if os.Getenv(screenshotEnv) != "" {

@@ -107,21 +107,30 @@ func TestChatThroughTheSimulator(t *testing.T) {
 			if b, ok := greeting.Outbound.Content.(*whatsapp.Buttons); !ok || !strings.Contains(b.Body, "Merhaba") || len(b.Buttons) != 3 {
 				t.Fatalf("greeting = %+v, want the demo greeting with three buttons", greeting)
 			}
-			tap, err := u.TapButton(ctx, "Mağaza / Store")
+			tap, err := u.TapButton(ctx, "Diğer konular")
 			if err != nil {
 				t.Fatal(err)
 			}
 			list := reply(t, u, tap)
-			if l, ok := list.Outbound.Content.(*whatsapp.List); !ok || len(l.Sections[0].Rows) != 3 {
-				t.Fatalf("after tapping Mağaza: %+v, want a list of three rows", list)
+			if l, ok := list.Outbound.Content.(*whatsapp.List); !ok || len(l.Sections[0].Rows) != 8 {
+				t.Fatalf("after tapping Diğer konular: %+v, want the list of eight topics", list)
 			}
-			pick, err := u.PickRow(ctx, "Çalışma saatleri")
+			pick, err := u.PickRow(ctx, "Mağaza saatleri")
 			if err != nil {
 				t.Fatal(err)
 			}
 			hours := reply(t, u, pick)
-			if txt, ok := hours.Outbound.Content.(*whatsapp.Text); !ok || !strings.Contains(txt.Body, "10:00-22:00") {
-				t.Fatalf("after picking the hours row: %+v", hours.Outbound)
+			if txt, ok := hours.Outbound.Content.(*whatsapp.Text); !ok || !strings.Contains(txt.Body, "10:00") || !strings.Contains(txt.Body, "Kaynak: Mağazalarımız") {
+				t.Fatalf("after picking the hours row: %+v, want the hours with their source", hours.Outbound)
+			}
+			// A tool call: the order status comes from the demo tools.
+			ask, err := u.SendText(ctx, "SP-2026-0001 numaralı siparişim nerede?")
+			if err != nil {
+				t.Fatal(err)
+			}
+			status := reply(t, u, ask)
+			if txt, ok := status.Outbound.Content.(*whatsapp.Text); !ok || !strings.Contains(txt.Body, "Kargoya verildi") || !strings.Contains(txt.Body, "Yurtiçi") {
+				t.Fatalf("order status reply: %+v, want the shipped order with its carrier", status.Outbound)
 			}
 
 			// yanit recorded the conversation, its turns and the deliveries.

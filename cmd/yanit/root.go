@@ -54,9 +54,11 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(
 		newServeCmd(g),
 		newDevCmd(g),
+		newChatCmd(g),
 		newMigrateCmd(g),
 		newConfigCmd(g),
 		newVersionCmd(g),
+		newEvalCmd(g),
 	)
 	return root
 }

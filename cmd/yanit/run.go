@@ -19,7 +19,6 @@ import (
 	"github.com/yanit/yanit/channel/whatsapp"
 	"github.com/yanit/yanit/channel/whatsapp/simulator"
 	"github.com/yanit/yanit/config"
-	"github.com/yanit/yanit/configs"
 	"github.com/yanit/yanit/jobs"
 	"github.com/yanit/yanit/store"
 	"github.com/yanit/yanit/store/postgres"
@@ -115,6 +114,10 @@ type serveOptions struct {
 // serve runs yanit until ctx ends, then shuts down in order: HTTP server
 // (in-flight requests finish), job runner (soft stop), store.
 func serve(ctx context.Context, cfg config.Config, log *slog.Logger, opts serveOptions) error {
+	router, err := assistants(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", cfg.HTTP.Addr)
 	if err != nil {
 		return fmt.Errorf("listening on %s (http.addr): %w", cfg.HTTP.Addr, err)
@@ -140,7 +143,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, opts serveO
 	server, err := web.NewServer(web.Options{
 		Logger: log, Registry: registry, Version: version, MaxBodyBytes: cfg.HTTP.MaxBodyBytes,
 		WhatsApp: web.WhatsApp{AppSecret: cfg.WhatsApp.AppSecret, VerifyToken: cfg.WhatsApp.VerifyToken},
-		Mounts:   mounts,
+		Mounts:   mounts, AdminToken: cfg.API.AdminToken,
 	})
 	if err != nil {
 		ln.Close()
@@ -187,7 +190,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, opts serveO
 			up <- result{err: err}
 			return
 		}
-		if err := wireChannel(cfg, log, st, server, runner); err != nil {
+		if err := wireChannel(cfg, log, st, server, runner, router); err != nil {
 			st.Close()
 			up <- result{err: err}
 			return
@@ -228,50 +231,29 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, opts serveO
 // wireChannel builds the WhatsApp path on the store: the webhook receiver,
 // the turn pipeline with each number's assistant, and the outbox sender, and
 // registers their jobs with the runner.
-func wireChannel(cfg config.Config, log *slog.Logger, st store.Store, server *web.Server, runner *jobs.Runner) error {
-	router, err := assistants(cfg)
-	if err != nil {
-		return err
-	}
+func wireChannel(cfg config.Config, log *slog.Logger, st store.Store, server *web.Server, runner *jobs.Runner, router assistant.Router) error {
 	graph := &whatsapp.Client{BaseURL: cfg.WhatsApp.GraphURL, Version: cfg.WhatsApp.APIVersion, Token: cfg.WhatsApp.AccessToken}
-	metrics := server.ChannelMetrics()
-	receiver := channel.NewReceiver(st, channel.ReceiverOptions{Logger: log, Metrics: metrics, Routed: router.Routes, Wake: runner.Notify})
-	sender := channel.NewSender(st, graph, channel.SenderOptions{
-		Limiter: channel.NewLimiter(cfg.WhatsApp.RatePerSecond, 10, 6*time.Second), Logger: log, Metrics: metrics,
-	})
-	pipeline := assistant.NewPipeline(st, graph, router, assistant.PipelineOptions{Logger: log, Wake: runner.Notify})
-	if err := runner.Handle(channel.KindTurn, pipeline.Handle); err != nil {
-		return err
-	}
-	if err := runner.Handle(channel.KindSend, sender.Handle); err != nil {
+	limiter := channel.NewLimiter(cfg.WhatsApp.RatePerSecond, 10, 6*time.Second)
+	receiver, err := wireTurns(st, graph, router, runner, log, server.ChannelMetrics(), limiter)
+	if err != nil {
 		return err
 	}
 	server.SetBackend(web.Backend{Store: st, Receiver: receiver})
 	return nil
 }
 
-// assistants builds the responder of every configured business number.
-func assistants(cfg config.Config) (assistant.Router, error) {
-	list := cfg.Assistants
-	if len(list) == 0 {
-		list = []config.Assistant{{Name: "demo", PhoneNumberIDs: []string{cfg.WhatsApp.PhoneNumberID}}}
+// wireTurns registers the turn pipeline and the outbox sender with the
+// runner and returns the receiver that feeds them: the one path from an
+// inbound message to its replies, whatever graph carries them.
+func wireTurns(st store.Store, graph channel.Graph, router assistant.Router, runner *jobs.Runner, log *slog.Logger, metrics *channel.Metrics, limiter *channel.Limiter) (*channel.Receiver, error) {
+	receiver := channel.NewReceiver(st, channel.ReceiverOptions{Logger: log, Metrics: metrics, Routed: router.Routes, Wake: runner.Notify})
+	sender := channel.NewSender(st, graph, channel.SenderOptions{Limiter: limiter, Logger: log, Metrics: metrics})
+	pipeline := assistant.NewPipeline(st, graph, router, assistant.PipelineOptions{Logger: log, Wake: runner.Notify})
+	if err := runner.Handle(channel.KindTurn, pipeline.Handle); err != nil {
+		return nil, err
 	}
-	router := assistant.Router{}
-	for _, a := range list {
-		data := configs.DemoRules
-		if a.RulesFile != "" {
-			var err error
-			if data, err = os.ReadFile(a.RulesFile); err != nil {
-				return nil, fmt.Errorf("assistant %s: %w", a.Name, err)
-			}
-		}
-		rules, err := assistant.LoadRules(data)
-		if err != nil {
-			return nil, fmt.Errorf("assistant %s: %w", a.Name, err)
-		}
-		for _, id := range a.PhoneNumberIDs {
-			router[id] = rules
-		}
+	if err := runner.Handle(channel.KindSend, sender.Handle); err != nil {
+		return nil, err
 	}
-	return router, nil
+	return receiver, nil
 }

@@ -1,0 +1,118 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/yanit/yanit/assistant"
+	"github.com/yanit/yanit/config"
+	"github.com/yanit/yanit/configs"
+	"github.com/yanit/yanit/knowledge"
+	"github.com/yanit/yanit/llm"
+	"github.com/yanit/yanit/llm/local"
+	"github.com/yanit/yanit/llm/openai"
+	"github.com/yanit/yanit/tools"
+	"github.com/yanit/yanit/tools/demo"
+)
+
+// demoCollection is the knowledge collection of the demo retailer.
+const demoCollection = "demo"
+
+// assistants builds the engine of every configured business number: it
+// loads each definition, its knowledge and its tools, and trains its
+// classifier. A definition that does not load stops the start with the
+// reason.
+func assistants(ctx context.Context, cfg config.Config, log *slog.Logger) (assistant.Router, error) {
+	list := cfg.Assistants
+	if len(list) == 0 {
+		list = []config.Assistant{{Name: "demo", PhoneNumberIDs: []string{cfg.WhatsApp.PhoneNumberID}}}
+	}
+	provider, err := newProvider(cfg.LLM, log)
+	if err != nil {
+		return nil, err
+	}
+	router := assistant.Router{}
+	for _, a := range list {
+		start := time.Now()
+		engine, err := newEngine(ctx, a, provider, log)
+		if err != nil {
+			return nil, fmt.Errorf("assistant %s: %w", a.Name, err)
+		}
+		def := engine.Definition()
+		log.Info("assistant ready", slog.String("assistant", a.Name), slog.String("definition", def.Name),
+			slog.Int("intents", len(def.Intents)), slog.String("understanding", def.Understanding.Provider),
+			slog.Duration("took", time.Since(start)))
+		for _, id := range a.PhoneNumberIDs {
+			router[id] = engine
+		}
+	}
+	return router, nil
+}
+
+// models are the configured model provider's parts: a chat model (none
+// with the local provider) and the embeddings knowledge is indexed with.
+type models struct {
+	chat  llm.Chatter
+	embed knowledge.Embedder
+}
+
+// newProvider returns local embeddings and no chat model, or an
+// OpenAI-compatible endpoint's.
+func newProvider(c config.LLM, log *slog.Logger) (models, error) {
+	m := models{embed: local.NewEmbedder(local.DefaultEmbeddingDim)}
+	if c.Provider != "openai" {
+		return m, nil
+	}
+	client, err := openai.New(c, openai.WithLogger(log))
+	if err != nil {
+		return m, err
+	}
+	m.chat = client
+	if c.EmbeddingModel != "" {
+		m.embed = knowledge.FromLLM(client)
+	}
+	return m, nil
+}
+
+// newEngine builds one assistant: the demo retailer with its tools and
+// knowledge when no file is given, else the definition in a.File with the
+// knowledge in a.KnowledgeDir.
+func newEngine(ctx context.Context, a config.Assistant, p models, log *slog.Logger) (*assistant.Engine, error) {
+	data := configs.DemoAssistant
+	var docs fs.FS = configs.DemoKnowledge()
+	registry := tools.NewRegistry()
+	if a.File != "" {
+		var err error
+		if data, err = os.ReadFile(a.File); err != nil {
+			return nil, err
+		}
+		docs = nil
+		if a.KnowledgeDir != "" {
+			docs = os.DirFS(a.KnowledgeDir)
+		}
+	}
+	if a.File == "" {
+		if err := demo.Register(registry, demo.New(time.Now)); err != nil {
+			return nil, err
+		}
+	}
+	def, err := assistant.LoadDefinition(data)
+	if err != nil {
+		return nil, err
+	}
+	deps := assistant.Deps{Tools: registry, Chat: p.chat, Logger: log}
+	if docs != nil {
+		mem := knowledge.NewMemory(p.embed)
+		n, err := knowledge.LoadDir(ctx, mem, docs, demoCollection)
+		if err != nil {
+			return nil, fmt.Errorf("loading knowledge: %w", err)
+		}
+		log.Info("knowledge loaded", slog.String("assistant", a.Name), slog.Int("documents", n))
+		deps.Knowledge = mem
+	}
+	return assistant.NewEngine(def, deps)
+}
