@@ -144,7 +144,7 @@ func TestChatThroughTheSimulator(t *testing.T) {
 			for _, tr := range turns {
 				intents = append(intents, tr.Intent)
 			}
-			if strings.Join(intents, ",") != "greeting,store_info,hours" {
+			if strings.Join(intents, ",") != "greeting,menu_more,store_hours,order_status" {
 				t.Fatalf("turn intents = %v", intents)
 			}
 			deadline := time.Now().Add(20 * time.Second)
@@ -156,11 +156,11 @@ func TestChatThroughTheSimulator(t *testing.T) {
 						delivered++
 					}
 				}
-				if delivered == 3 {
+				if delivered == 4 {
 					break
 				}
 				if time.Now().After(deadline) {
-					t.Fatalf("%d of 3 replies delivered after 20 s: %+v", delivered, msgs)
+					t.Fatalf("%d of 4 replies delivered after 20 s: %+v", delivered, msgs)
 				}
 				time.Sleep(50 * time.Millisecond)
 			}
