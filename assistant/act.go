@@ -61,7 +61,10 @@ func (e *Engine) unsure(ctx context.Context, t *turn, u understanding) error {
 		t.st.Task = nil
 		return e.runTask(ctx, t, task)
 	}
-	reason := fmt.Sprintf("confidence %.2f under %.2f", u.Confidence, e.def.Understanding.Threshold)
+	reason := fmt.Sprintf("confidence %.2f under %.2f (best guess %s)", u.Confidence, e.def.Understanding.Threshold, u.Intent)
+	// Not understood: the turn records no intent (the guesses stay in the
+	// trace's candidates), so reports never count it as that intent.
+	t.reply.Intent = ""
 	if t.st.Clarified {
 		t.st.Clarified = false
 		return e.handoff(ctx, t, ReasonUnclear, reason+" after a clarifying question", "")

@@ -110,8 +110,16 @@ func (p *Pipeline) Handle(ctx context.Context, j jobs.Job) error {
 	if conv.Mode == store.ModeHuman {
 		reply = Reply{Decision: DecisionSilent, Reason: "a human agent owns the conversation"}
 	} else {
-		p.markRead(ctx, conv, pending[len(pending)-1])
-		if reply, err = p.responder.Respond(ctx, in); err != nil {
+		// Mark read (with typing) while the responder works: the reply
+		// never waits for the round trip to Meta.
+		read := make(chan struct{})
+		go func() {
+			defer close(read)
+			p.markRead(ctx, conv, pending[len(pending)-1])
+		}()
+		reply, err = p.responder.Respond(ctx, in)
+		<-read
+		if err != nil {
 			return fmt.Errorf("responding to conversation %d: %w", conv.ID, err)
 		}
 	}

@@ -117,4 +117,21 @@ func TestPipelineTurn(t *testing.T) {
 	if pending, _ := st.PendingInbound(ctx, conv.ID); len(pending) != 0 {
 		t.Fatal("the human-mode message is still pending")
 	}
+
+	// The agent resolves it and the user writes again: a fresh conversation
+	// in bot mode, with no memory of the handoff, answers (no loop back
+	// into the queue).
+	if err := st.CloseConversation(ctx, conv.ID); err != nil {
+		t.Fatal(err)
+	}
+	next, _ := st.OpenConversation(ctx, contact.ID, "1001")
+	st.InsertMessage(ctx, store.Message{ConversationID: next.ID, Direction: store.Inbound, ChannelMessageID: "wamid.inE", Type: "text", Body: "merhaba", Status: store.StatusReceived})
+	payload, _ = json.Marshal(channel.TurnPayload{ConversationID: next.ID})
+	if err := p.Handle(ctx, jobs.Job{ID: 2, Kind: channel.KindTurn, Payload: payload}); err != nil {
+		t.Fatal(err)
+	}
+	turns, _ = st.ListTurns(ctx, next.ID)
+	if next.ID == conv.ID || len(turns) != 1 || turns[0].Intent != "greeting" || turns[0].Decision != assistant.DecisionAnswer {
+		t.Fatalf("after resolution: conversation %d (was %d), turns %+v; want a fresh greeting", next.ID, conv.ID, turns)
+	}
 }

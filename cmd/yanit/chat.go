@@ -91,6 +91,10 @@ func chat(ctx context.Context, cfg config.Config, o chatOptions) error {
 	runner.Start()
 	defer runner.Stop(context.Background())
 
+	contact, err := st.UpsertContact(ctx, store.ContactUpsert{WaID: o.phone, Name: o.name})
+	if err != nil {
+		return err
+	}
 	fmt.Fprintf(o.out, "yanit chat: you are %s (+%s) writing to number %s. /quit ends.\n", o.name, o.phone, cfg.WhatsApp.PhoneNumberID)
 	lines := bufio.NewScanner(o.in)
 	for seq := 1; ; seq++ {
@@ -117,28 +121,30 @@ func chat(ctx context.Context, cfg config.Config, o chatOptions) error {
 		if _, err := receiver.Accept(ctx, whatsapp.Batch{Messages: []whatsapp.Inbound{msg}}); err != nil {
 			return err
 		}
-		turn, err := waitForTurn(ctx, st, o.phone, msg.WAMID, term)
+		turn, err := waitForTurn(ctx, st, contact.ID, msg.WAMID, term)
 		if err != nil {
 			return err
 		}
-		if o.debug {
+		if len(turn.OutboundIDs) == 0 {
+			term.clearChoices() // nothing new to tap
+		}
+		switch {
+		case o.debug:
 			printTurn(o.out, turn)
+		case turn.Decision == assistant.DecisionSilent:
+			fmt.Fprintln(o.out, "       (a person owns this conversation now: the assistant stays silent)")
 		}
 	}
 }
 
 // waitForTurn waits until the turn that consumed the inbound message has
 // run and every reply it queued went through the terminal.
-func waitForTurn(ctx context.Context, st store.Store, phone, wamid string, term *terminal) (store.Turn, error) {
-	contact, err := st.UpsertContact(ctx, store.ContactUpsert{WaID: phone})
-	if err != nil {
-		return store.Turn{}, err
-	}
+func waitForTurn(ctx context.Context, st store.Store, contactID int64, wamid string, term *terminal) (store.Turn, error) {
 	deadline := time.Now().Add(60 * time.Second)
 	var conv int64
 	for time.Now().Before(deadline) {
 		if conv == 0 {
-			convs, err := st.ListConversations(ctx, store.ConversationFilter{ContactID: contact.ID})
+			convs, err := st.ListConversations(ctx, store.ConversationFilter{ContactID: contactID})
 			if err != nil {
 				return store.Turn{}, err
 			}
@@ -175,7 +181,7 @@ func printTurn(w io.Writer, t store.Turn) {
 	var trace assistant.Trace
 	_ = json.Unmarshal(t.Trace, &trace)
 	fmt.Fprintf(w, "  · intent %s (%.2f, %s) → %s: %s [%s, %.1f ms]\n",
-		orNone(t.Intent), t.Confidence, orNone(trace.Source), t.Decision, t.Reason, trace.Language, t.LatencyMS)
+		orNone(t.Intent), t.Confidence, orNone(trace.Source), t.Decision, t.Reason, orNone(trace.Language), t.LatencyMS)
 	for i, c := range trace.Candidates {
 		if i == 3 {
 			break
@@ -245,6 +251,12 @@ func (t *terminal) Send(_ context.Context, _ string, msg whatsapp.Outbound) (str
 }
 
 func (t *terminal) MarkRead(context.Context, string, string, bool) error { return nil }
+
+func (t *terminal) clearChoices() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.choices = nil
+}
 
 // choice returns the button or row the typed number names.
 func (t *terminal) choice(line string) (choice, bool) {

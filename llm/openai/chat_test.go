@@ -14,13 +14,14 @@ import (
 	"github.com/yanit/yanit/config"
 	"github.com/yanit/yanit/llm"
 	"github.com/yanit/yanit/llm/openai"
+	"github.com/yanit/yanit/llm/openai/openaitest"
 )
 
 func ptr[T any](v T) *T { return &v }
 
 func TestChatPlainReply(t *testing.T) {
 	t.Parallel()
-	f := startFake(t, fakeConfig{})
+	f := openaitest.New(t, openaitest.Config{})
 	cl := newClient(t, testConfig(f))
 
 	resp, err := cl.Chat(context.Background(), llm.ChatRequest{
@@ -44,14 +45,14 @@ func TestChatPlainReply(t *testing.T) {
 		t.Errorf("Chat = %+v, want %+v", resp, want)
 	}
 
-	got := f.last(t)
+	got := f.Last(t)
 	if got.Path != "/v1/chat/completions" {
 		t.Errorf("path = %q, want /v1/chat/completions", got.Path)
 	}
 	if auth := got.Header.Get("Authorization"); auth != "Bearer "+testKey {
 		t.Errorf("Authorization = %q, want the bearer key", auth)
 	}
-	body := f.lastBody(t)
+	body := lastBody(t, f)
 	if body["model"] != "test-chat" {
 		t.Errorf("model = %v, want test-chat", body["model"])
 	}
@@ -135,12 +136,12 @@ func TestChatRequestFields(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f := startFake(t, fakeConfig{})
+			f := openaitest.New(t, openaitest.Config{})
 			cl := newClient(t, testConfig(f))
 			if _, err := cl.Chat(context.Background(), tt.req); err != nil {
 				t.Fatalf("Chat: %v", err)
 			}
-			tt.check(t, f.lastBody(t))
+			tt.check(t, lastBody(t, f))
 		})
 	}
 }
@@ -157,19 +158,19 @@ var orderTools = []llm.Tool{
 }
 
 // orderModel calls order_status first, then answers from the tool's result.
-func orderModel(req chatWire) fakeReply {
+func orderModel(req openaitest.ChatRequest) openaitest.Reply {
 	if last := req.Messages[len(req.Messages)-1]; last.Role == "tool" {
-		return fakeReply{Content: "Your order 12345 has shipped."}
+		return openaitest.Reply{Content: "Your order 12345 has shipped."}
 	}
-	return fakeReply{ToolCalls: []toolCallWire{{
+	return openaitest.Reply{ToolCalls: []openaitest.ToolCall{{
 		ID: "call_1", Type: "function",
-		Function: functionCallWire{Name: "order_status", Arguments: `{"order_id": "12345"}`},
+		Function: openaitest.FunctionCall{Name: "order_status", Arguments: `{"order_id": "12345"}`},
 	}}}
 }
 
 func TestChatToolCalls(t *testing.T) {
 	t.Parallel()
-	f := startFake(t, fakeConfig{reply: orderModel})
+	f := openaitest.New(t, openaitest.Config{Reply: orderModel})
 	cl := newClient(t, testConfig(f))
 	ctx := context.Background()
 	msgs := []llm.Message{{Role: llm.RoleUser, Content: "Where is order 12345?"}}
@@ -190,7 +191,7 @@ func TestChatToolCalls(t *testing.T) {
 		t.Errorf("tool call = %+v (%v), want call_1 order_status order_id=12345", call, args)
 	}
 
-	body := f.lastBody(t)
+	body := lastBody(t, f)
 	wantChoice := map[string]any{"type": "function", "function": map[string]any{"name": "order_status"}}
 	if !reflect.DeepEqual(body["tool_choice"], wantChoice) {
 		t.Errorf("tool_choice = %v, want %v", body["tool_choice"], wantChoice)
@@ -248,7 +249,7 @@ func TestChatToolChoice(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.choice, func(t *testing.T) {
 			t.Parallel()
-			f := startFake(t, fakeConfig{})
+			f := openaitest.New(t, openaitest.Config{})
 			cl := newClient(t, testConfig(f))
 			_, err := cl.Chat(context.Background(), llm.ChatRequest{
 				Messages: []llm.Message{{Role: llm.RoleUser, Content: "Hi"}}, Tools: tt.tools, ToolChoice: tt.choice,
@@ -256,7 +257,7 @@ func TestChatToolChoice(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Chat: %v", err)
 			}
-			if got := f.lastBody(t)["tool_choice"]; !reflect.DeepEqual(got, tt.want) {
+			if got := lastBody(t, f)["tool_choice"]; !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("tool_choice = %v, want %v", got, tt.want)
 			}
 		})
@@ -284,14 +285,14 @@ func TestChatRefusesBadRequestsWithoutSending(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f := startFake(t, fakeConfig{})
+			f := openaitest.New(t, openaitest.Config{})
 			c := testConfig(f)
 			c.ChatModel = tt.model
 			_, err := newClient(t, c).Chat(context.Background(), tt.req)
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Errorf("Chat = %v, want an error containing %q", err, tt.wantErr)
 			}
-			if n := f.requests(); n != 0 {
+			if n := len(f.Requests()); n != 0 {
 				t.Errorf("sent %d requests, want none", n)
 			}
 		})
@@ -309,9 +310,9 @@ func TestChatInvalidToolArguments(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f := startFake(t, fakeConfig{reply: func(chatWire) fakeReply {
-				return fakeReply{ToolCalls: []toolCallWire{{
-					ID: "call_7", Type: "function", Function: functionCallWire{Name: "order_status", Arguments: tt.args},
+			f := openaitest.New(t, openaitest.Config{Reply: func(openaitest.ChatRequest) openaitest.Reply {
+				return openaitest.Reply{ToolCalls: []openaitest.ToolCall{{
+					ID: "call_7", Type: "function", Function: openaitest.FunctionCall{Name: "order_status", Arguments: tt.args},
 				}}}
 			}})
 			_, err := newClient(t, testConfig(f)).Chat(context.Background(), llm.ChatRequest{
@@ -327,8 +328,8 @@ func TestChatInvalidToolArguments(t *testing.T) {
 			if strings.Contains(msg, "12345") {
 				t.Errorf("error %q repeats the arguments, which may hold a customer's data", msg)
 			}
-			if errors.Is(err, llm.ErrUnavailable) || f.requests() != 1 {
-				t.Errorf("a bad answer was retried (%d requests) or called unavailable: %v", f.requests(), err)
+			if errors.Is(err, llm.ErrUnavailable) || len(f.Requests()) != 1 {
+				t.Errorf("a bad answer was retried (%d requests) or called unavailable: %v", len(f.Requests()), err)
 			}
 		})
 	}
@@ -336,7 +337,7 @@ func TestChatInvalidToolArguments(t *testing.T) {
 
 func TestChatLogprobs(t *testing.T) {
 	t.Parallel()
-	f := startFake(t, fakeConfig{})
+	f := openaitest.New(t, openaitest.Config{})
 	cl := newClient(t, testConfig(f))
 	hello := []llm.Message{{Role: llm.RoleUser, Content: "Hello"}}
 
@@ -344,7 +345,7 @@ func TestChatLogprobs(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Chat: %v", err)
 	}
-	body := f.lastBody(t)
+	body := lastBody(t, f)
 	if body["logprobs"] != true || body["top_logprobs"] != 3.0 {
 		t.Errorf("sent logprobs = %v, top_logprobs = %v; want true and 3", body["logprobs"], body["top_logprobs"])
 	}

@@ -9,13 +9,14 @@ import (
 	"testing"
 
 	"github.com/yanit/yanit/llm"
+	"github.com/yanit/yanit/llm/openai/openaitest"
 )
 
 func TestEmbedInInputOrder(t *testing.T) {
 	t.Parallel()
 	// The fake returns the vectors in reverse order, as the index field
 	// allows: the client must put them back.
-	f := startFake(t, fakeConfig{shuffle: true})
+	f := openaitest.New(t, openaitest.Config{Shuffle: true})
 	cl := newClient(t, testConfig(f))
 	texts := []string{"a", "bb cc", "ddd", "eeee ff gg"}
 
@@ -25,16 +26,16 @@ func TestEmbedInInputOrder(t *testing.T) {
 	}
 	want := llm.Embeddings{Model: "test-embed", Usage: llm.Usage{PromptTokens: 7, TotalTokens: 7}}
 	for _, text := range texts {
-		want.Vectors = append(want.Vectors, fakeVector(text, 4))
+		want.Vectors = append(want.Vectors, openaitest.Vector(text, 4))
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Embed = %+v, want %+v", got, want)
 	}
 
-	if path := f.last(t).Path; path != "/v1/embeddings" {
+	if path := f.Last(t).Path; path != "/v1/embeddings" {
 		t.Errorf("path = %q, want /v1/embeddings", path)
 	}
-	body := f.lastBody(t)
+	body := lastBody(t, f)
 	if body["model"] != "test-embed" {
 		t.Errorf("model = %v, want test-embed", body["model"])
 	}
@@ -51,7 +52,7 @@ func TestEmbedInInputOrder(t *testing.T) {
 
 func TestEmbedDimensionMismatch(t *testing.T) {
 	t.Parallel()
-	f := startFake(t, fakeConfig{dimensions: 3})
+	f := openaitest.New(t, openaitest.Config{Dimensions: 3})
 	_, err := newClient(t, testConfig(f)).Embed(context.Background(), []string{"hello"})
 	if err == nil {
 		t.Fatal("Embed accepted 3-dimensional vectors configured as 4")
@@ -59,14 +60,14 @@ func TestEmbedDimensionMismatch(t *testing.T) {
 	if msg := err.Error(); !strings.Contains(msg, "has 3 dimensions") || !strings.Contains(msg, "llm.embedding_dimensions is 4") {
 		t.Errorf("error %q does not name the actual (3) and configured (4) dimensions", msg)
 	}
-	if errors.Is(err, llm.ErrUnavailable) || f.requests() != 1 {
-		t.Errorf("a mismatch was retried (%d requests) or called unavailable: %v", f.requests(), err)
+	if errors.Is(err, llm.ErrUnavailable) || len(f.Requests()) != 1 {
+		t.Errorf("a mismatch was retried (%d requests) or called unavailable: %v", len(f.Requests()), err)
 	}
 }
 
 func TestEmbedEmptyInputSendsNothing(t *testing.T) {
 	t.Parallel()
-	f := startFake(t, fakeConfig{})
+	f := openaitest.New(t, openaitest.Config{})
 	cl := newClient(t, testConfig(f))
 	for _, texts := range [][]string{nil, {}} {
 		got, err := cl.Embed(context.Background(), texts)
@@ -74,21 +75,21 @@ func TestEmbedEmptyInputSendsNothing(t *testing.T) {
 			t.Errorf("Embed(%#v) = %+v, %v; want no vectors and no error", texts, got, err)
 		}
 	}
-	if n := f.requests(); n != 0 {
+	if n := len(f.Requests()); n != 0 {
 		t.Errorf("sent %d requests for no texts", n)
 	}
 }
 
 func TestEmbedNeedsModel(t *testing.T) {
 	t.Parallel()
-	f := startFake(t, fakeConfig{})
+	f := openaitest.New(t, openaitest.Config{})
 	c := testConfig(f)
 	c.EmbeddingModel, c.EmbeddingDimensions = "", 0
 	_, err := newClient(t, c).Embed(context.Background(), []string{"hello"})
 	if err == nil || !strings.Contains(err.Error(), "llm.embedding_model") {
 		t.Errorf("Embed = %v, want an error naming llm.embedding_model", err)
 	}
-	if n := f.requests(); n != 0 {
+	if n := len(f.Requests()); n != 0 {
 		t.Errorf("sent %d requests without a model", n)
 	}
 }
@@ -108,7 +109,7 @@ func TestEmbedRefusesMalformedResponses(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f := startFake(t, fakeConfig{fault: func(w http.ResponseWriter, _ *http.Request, _ int) bool {
+			f := openaitest.New(t, openaitest.Config{Fault: func(w http.ResponseWriter, _ *http.Request, _ int) bool {
 				w.Header().Set("Content-Type", "application/json")
 				_, _ = w.Write([]byte(tt.body))
 				return true

@@ -15,13 +15,14 @@ import (
 	"github.com/yanit/yanit/config"
 	"github.com/yanit/yanit/llm"
 	"github.com/yanit/yanit/llm/openai"
+	"github.com/yanit/yanit/llm/openai/openaitest"
 )
 
 var hello = llm.ChatRequest{Messages: []llm.Message{{Role: llm.RoleUser, Content: "Hello"}}}
 
 // failWith answers the first `times` requests with status and OpenAI's
 // error body, and a Retry-After header when retryAfter is not empty.
-func failWith(times, status int, retryAfter string) func(http.ResponseWriter, *http.Request, int) bool {
+func failWith(times, status int, retryAfter string) openaitest.Fault {
 	return func(w http.ResponseWriter, _ *http.Request, n int) bool {
 		if n > times {
 			return false
@@ -29,8 +30,8 @@ func failWith(times, status int, retryAfter string) func(http.ResponseWriter, *h
 		if retryAfter != "" {
 			w.Header().Set("Retry-After", retryAfter)
 		}
-		writeError(w, &wireError{status: status, typ: "server_error",
-			message: fmt.Sprintf("The server had an error (%d) while processing your request.", status)})
+		openaitest.ErrorResponse{Status: status, Type: "server_error",
+			Message: fmt.Sprintf("The server had an error (%d) while processing your request.", status)}.Write(w)
 		return true
 	}
 }
@@ -39,7 +40,7 @@ func TestTransientFailuresAreRetried(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name         string
-		fault        func(http.ResponseWriter, *http.Request, int) bool
+		fault        openaitest.Fault
 		wantRequests int
 	}{
 		{"500 twice", failWith(2, http.StatusInternalServerError, ""), 3},
@@ -68,7 +69,7 @@ func TestTransientFailuresAreRetried(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f := startFake(t, fakeConfig{fault: tt.fault})
+			f := openaitest.New(t, openaitest.Config{Fault: tt.fault})
 			resp, err := newClient(t, testConfig(f)).Chat(context.Background(), hello)
 			if err != nil {
 				t.Fatalf("Chat: %v", err)
@@ -76,7 +77,7 @@ func TestTransientFailuresAreRetried(t *testing.T) {
 			if resp.Content != "Hello! How can I help?" {
 				t.Errorf("Content = %q, want the fake's reply", resp.Content)
 			}
-			if n := f.requests(); n != tt.wantRequests {
+			if n := len(f.Requests()); n != tt.wantRequests {
 				t.Errorf("sent %d requests, want %d", n, tt.wantRequests)
 			}
 		})
@@ -90,7 +91,7 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 			t.Parallel()
 			// The backoff would wait about an hour: a wait of 0 comes from
 			// the server's Retry-After: 0.
-			f := startFake(t, fakeConfig{fault: failWith(1, status, "0")})
+			f := openaitest.New(t, openaitest.Config{Fault: failWith(1, status, "0")})
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			sink := &logSink{}
@@ -104,7 +105,7 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 			if _, err := cl.Chat(ctx, hello); err != nil {
 				t.Fatalf("Chat: %v", err)
 			}
-			if n := f.requests(); n != 2 {
+			if n := len(f.Requests()); n != 2 {
 				t.Errorf("sent %d requests, want 2", n)
 			}
 			if waits := sink.waits(); !reflect.DeepEqual(waits, []time.Duration{0}) {
@@ -116,7 +117,7 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 
 func TestRetryAfterIsCapped(t *testing.T) {
 	t.Parallel()
-	f := startFake(t, fakeConfig{fault: failWith(100, http.StatusTooManyRequests, "3600")})
+	f := openaitest.New(t, openaitest.Config{Fault: failWith(100, http.StatusTooManyRequests, "3600")})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	// The first retry log comes just before the wait: record it, then
@@ -168,7 +169,7 @@ func TestClientErrorsAreNotRetried(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f := startFake(t, fakeConfig{})
+			f := openaitest.New(t, openaitest.Config{})
 			c, req := testConfig(f), hello
 			tt.setup(&c, &req)
 			_, err := newClient(t, c).Chat(context.Background(), req)
@@ -192,7 +193,7 @@ func TestClientErrorsAreNotRetried(t *testing.T) {
 			if errors.Is(err, llm.ErrUnavailable) {
 				t.Errorf("error %q wraps ErrUnavailable", err)
 			}
-			if n := f.requests(); n != 1 {
+			if n := len(f.Requests()); n != 1 {
 				t.Errorf("sent %d requests, want 1: a client error is not retried", n)
 			}
 		})
@@ -214,7 +215,7 @@ func TestRetriesExhausted(t *testing.T) {
 	for name, call := range calls {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			f := startFake(t, fakeConfig{fault: failWith(100, http.StatusServiceUnavailable, "")})
+			f := openaitest.New(t, openaitest.Config{Fault: failWith(100, http.StatusServiceUnavailable, "")})
 			c := testConfig(f)
 			c.MaxRetries = 2
 			err := call(newClient(t, c))
@@ -228,7 +229,7 @@ func TestRetriesExhausted(t *testing.T) {
 			if msg := err.Error(); !strings.Contains(msg, "3 attempts") || !strings.Contains(msg, "http 503") {
 				t.Errorf("error %q does not name the attempts and the last status", msg)
 			}
-			if n := f.requests(); n != 3 {
+			if n := len(f.Requests()); n != 3 {
 				t.Errorf("sent %d requests, want 3 (1 + 2 retries)", n)
 			}
 		})
@@ -238,7 +239,7 @@ func TestRetriesExhausted(t *testing.T) {
 func TestSlowServerTimesOut(t *testing.T) {
 	t.Parallel()
 	release := make(chan struct{})
-	f := startFake(t, fakeConfig{fault: func(_ http.ResponseWriter, r *http.Request, _ int) bool {
+	f := openaitest.New(t, openaitest.Config{Fault: func(_ http.ResponseWriter, r *http.Request, _ int) bool {
 		select {
 		case <-r.Context().Done():
 		case <-release:
@@ -283,7 +284,7 @@ func TestNetworkErrorsAreRetried(t *testing.T) {
 
 func TestCancelStopsTheBackoff(t *testing.T) {
 	t.Parallel()
-	f := startFake(t, fakeConfig{fault: failWith(100, http.StatusInternalServerError, "")})
+	f := openaitest.New(t, openaitest.Config{Fault: failWith(100, http.StatusInternalServerError, "")})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	// The retry log comes just before the wait of about an hour: cancel
@@ -298,7 +299,7 @@ func TestCancelStopsTheBackoff(t *testing.T) {
 	if errors.Is(err, llm.ErrUnavailable) {
 		t.Errorf("a cancelled call reads as unavailable: %v", err)
 	}
-	if n := f.requests(); n != 1 {
+	if n := len(f.Requests()); n != 1 {
 		t.Errorf("sent %d requests, want 1", n)
 	}
 }
@@ -309,7 +310,7 @@ func TestCancelDuringRequest(t *testing.T) {
 	defer cancel()
 	release := make(chan struct{})
 	// The server cancels the caller's context while it holds the request.
-	f := startFake(t, fakeConfig{fault: func(_ http.ResponseWriter, r *http.Request, _ int) bool {
+	f := openaitest.New(t, openaitest.Config{Fault: func(_ http.ResponseWriter, r *http.Request, _ int) bool {
 		cancel()
 		select {
 		case <-r.Context().Done():
@@ -331,23 +332,23 @@ func TestCancelDuringRequest(t *testing.T) {
 
 func TestCancelledContextSendsNothing(t *testing.T) {
 	t.Parallel()
-	f := startFake(t, fakeConfig{})
+	f := openaitest.New(t, openaitest.Config{})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	_, err := newClient(t, testConfig(f)).Chat(ctx, hello)
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("Chat = %v, want context.Canceled", err)
 	}
-	if n := f.requests(); n != 0 {
+	if n := len(f.Requests()); n != 0 {
 		t.Errorf("sent %d requests with a cancelled context", n)
 	}
 }
 
 func TestAzure(t *testing.T) {
 	t.Parallel()
-	f := startFake(t, fakeConfig{})
+	f := openaitest.New(t, openaitest.Config{})
 	c := testConfig(f)
-	c.APIType, c.BaseURL, c.APIVersion = "azure", f.srv.URL, "2024-10-21"
+	c.APIType, c.BaseURL, c.APIVersion = "azure", f.AzureEndpoint(), "2024-10-21"
 	// go-openai's default mapper would turn this deployment into gpt-35-turbo.
 	c.ChatModel = "gpt-3.5-turbo"
 	cl := newClient(t, c)
@@ -355,7 +356,7 @@ func TestAzure(t *testing.T) {
 	if _, err := cl.Chat(context.Background(), hello); err != nil {
 		t.Fatalf("Chat: %v", err)
 	}
-	got := f.last(t)
+	got := f.Last(t)
 	if got.Path != "/openai/deployments/gpt-3.5-turbo/chat/completions" || got.Deployment != "gpt-3.5-turbo" {
 		t.Errorf("path = %q, want the gpt-3.5-turbo deployment's chat completions", got.Path)
 	}
@@ -370,7 +371,7 @@ func TestAzure(t *testing.T) {
 	if _, err := cl.Embed(context.Background(), []string{"hello"}); err != nil {
 		t.Fatalf("Embed: %v", err)
 	}
-	if path := f.last(t).Path; path != "/openai/deployments/test-embed/embeddings" {
+	if path := f.Last(t).Path; path != "/openai/deployments/test-embed/embeddings" {
 		t.Errorf("path = %q, want the test-embed deployment's embeddings", path)
 	}
 
@@ -388,8 +389,8 @@ func TestAPIKeyNeverLeaks(t *testing.T) {
 	// echo repeats the Authorization header in the error message, as a
 	// careless proxy might.
 	echo := func(w http.ResponseWriter, r *http.Request, _ int) bool {
-		writeError(w, &wireError{status: http.StatusInternalServerError, typ: "server_error", param: r.Header.Get("Authorization"),
-			message: "upstream failed for " + r.Header.Get("Authorization")})
+		openaitest.ErrorResponse{Status: http.StatusInternalServerError, Type: "server_error", Param: r.Header.Get("Authorization"),
+			Message: "upstream failed for " + r.Header.Get("Authorization")}.Write(w)
 		return true
 	}
 	closed := httptest.NewServer(http.NotFoundHandler())
@@ -397,7 +398,7 @@ func TestAPIKeyNeverLeaks(t *testing.T) {
 	tests := []struct {
 		name  string
 		key   string
-		fault func(http.ResponseWriter, *http.Request, int) bool
+		fault openaitest.Fault
 		base  string // overrides the fake's URL
 	}{
 		{"wrong key echoed by a 401", otherKey, nil, ""},
@@ -407,7 +408,7 @@ func TestAPIKeyNeverLeaks(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f := startFake(t, fakeConfig{fault: tt.fault})
+			f := openaitest.New(t, openaitest.Config{Fault: tt.fault})
 			c := testConfig(f)
 			c.APIKey, c.MaxRetries = tt.key, 1
 			if tt.base != "" {

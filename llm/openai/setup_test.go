@@ -2,6 +2,7 @@ package openai_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -13,10 +14,15 @@ import (
 
 	"github.com/yanit/yanit/config"
 	"github.com/yanit/yanit/llm/openai"
+	"github.com/yanit/yanit/llm/openai/openaitest"
 )
 
+// testKey is the API key the fake server accepts. It looks like a real
+// key, so that a leak into an error or a log is easy to spot.
+const testKey = openaitest.DefaultKey
+
 // testConfig is an openai provider configuration pointing at f.
-func testConfig(f *fakeServer) config.LLM {
+func testConfig(f *openaitest.Server) config.LLM {
 	return config.LLM{
 		Provider:            "openai",
 		BaseURL:             f.URL(),
@@ -28,6 +34,17 @@ func testConfig(f *fakeServer) config.LLM {
 		Timeout:             10 * time.Second,
 		MaxRetries:          3,
 	}
+}
+
+// lastBody decodes the body of the last request f received into a generic
+// map.
+func lastBody(t *testing.T, f *openaitest.Server) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(f.Last(t).Body, &m); err != nil {
+		t.Fatalf("decoding the last request body: %v", err)
+	}
+	return m
 }
 
 // newClient builds a Client for c with millisecond backoffs, unless opts
