@@ -60,6 +60,7 @@ func (e *Engine) answerFromKnowledge(ctx context.Context, t *turn, in *Intent) e
 	start = time.Now()
 	var answer string
 	used := support[:1]
+	generated := false
 	if e.def.Understanding.Provider == ProviderLLM && e.deps.Chat != nil {
 		answer, used, err = e.generate(ctx, t, support)
 		if err != nil && ctx.Err() != nil {
@@ -73,6 +74,9 @@ func (e *Engine) answerFromKnowledge(ctx context.Context, t *turn, in *Intent) e
 			t.stage("generate", start)
 			return e.noAnswer(ctx, t, "knowledge: the model found no answer in the passages")
 		}
+		// The answer cites passages as [n]: the source line numbers them
+		// the same way.
+		generated = answer != ""
 	}
 	if answer == "" {
 		used = []knowledge.Hit{closest(support, t.text)}
@@ -81,6 +85,10 @@ func (e *Engine) answerFromKnowledge(ctx context.Context, t *turn, in *Intent) e
 	t.stage("generate", start)
 	var cites []string
 	for _, h := range used {
+		n := ""
+		if generated {
+			n = fmt.Sprintf("[%d] ", slices.IndexFunc(support, func(s knowledge.Hit) bool { return s.ChunkID == h.ChunkID })+1)
+		}
 		src := Source{Citation: h.Citation, ChunkID: h.ChunkID, Title: h.Title, Section: h.Section, Vector: h.Scores.Vector, Text: h.Scores.Text, Fused: h.Scores.Fused}
 		t.trace.Sources = append(t.trace.Sources, src)
 		t.st.Sources = appendBounded(t.st.Sources, src)
@@ -88,7 +96,7 @@ func (e *Engine) answerFromKnowledge(ctx context.Context, t *turn, in *Intent) e
 		if h.Section != "" && h.Section != h.Title {
 			label += " › " + lastSection(h.Section)
 		}
-		if !slices.Contains(cites, label) {
+		if label = n + label; !slices.Contains(cites, label) {
 			cites = append(cites, label)
 		}
 	}

@@ -107,11 +107,7 @@ func (e *Engine) llmUnderstand(ctx context.Context, t *turn, p local.Prediction)
 		return u, nil
 	}
 	if len(resp.Logprobs) > 0 {
-		sum := 0.0
-		for _, lp := range resp.Logprobs {
-			sum += lp.Logprob
-		}
-		u.Confidence = math.Exp(sum)
+		u.Confidence = labelProbability(resp.Content, label, resp.Logprobs)
 	} else {
 		u.Source = "llm+local"
 		for _, c := range p.Candidates {
@@ -128,6 +124,30 @@ func (e *Engine) llmUnderstand(ctx context.Context, t *turn, p local.Prediction)
 	}
 	u.OutOfScope = u.Confidence < e.def.Understanding.Threshold
 	return u, nil
+}
+
+// labelProbability is the probability of the label's own tokens: those
+// that overlap the label where it stands in content, so that quotes,
+// punctuation or spaces the model put around it do not lower the
+// confidence. When the tokens do not spell content, every token counts.
+func labelProbability(content, label string, tokens []llm.TokenLogprob) float64 {
+	var spelt strings.Builder
+	for _, tok := range tokens {
+		spelt.WriteString(tok.Token)
+	}
+	lower := strings.ToLower(content)
+	start := strings.Index(lower, label)
+	whole := spelt.String() != content || len(lower) != len(content) || start < 0
+	end := start + len(label)
+	sum, pos := 0.0, 0
+	for _, tok := range tokens {
+		next := pos + len(tok.Token)
+		if whole || next > start && pos < end {
+			sum += tok.Logprob
+		}
+		pos = next
+	}
+	return math.Exp(sum)
 }
 
 // followWords mark a message that continues the last request
