@@ -5,11 +5,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
+	"strings"
 	"time"
 
 	"github.com/yanit/yanit/channel/whatsapp"
+	"github.com/yanit/yanit/llm"
 	"github.com/yanit/yanit/llm/local"
+	"github.com/yanit/yanit/prompts"
 	"github.com/yanit/yanit/tools"
 )
 
@@ -146,6 +150,9 @@ func (e *Engine) runTask(ctx context.Context, t *turn, task *Task) error {
 		task.Slots = map[string]string{}
 	}
 	maps.Copy(task.Slots, e.extract(t, in))
+	if e.def.Understanding.Provider == ProviderLLM && missing(in, task) {
+		e.llmSlots(ctx, t, in, task)
+	}
 	t.trace.Slots = task.Slots
 	for _, s := range in.Slots {
 		if s.Required && task.Slots[s.Name] == "" {
@@ -175,6 +182,66 @@ func (e *Engine) runTask(ctx context.Context, t *turn, task *Task) error {
 		return nil
 	}
 	return e.call(ctx, t, task)
+}
+
+// missing reports whether a required slot the user must give is empty.
+func missing(in *Intent, task *Task) bool {
+	for _, s := range in.Slots {
+		if s.Required && s.entity() != EntityContactPhone && task.Slots[s.Name] == "" {
+			return true
+		}
+	}
+	return false
+}
+
+// llmSlots asks the model to fill the slots the extractors missed, by
+// calling the intent's tool (function calling with the tool's JSON
+// Schema). Only the intent's own slots are taken, only as strings, never
+// the contact's number; the registry validates them at call time, and a
+// failure here only means the user is asked.
+func (e *Engine) llmSlots(ctx context.Context, t *turn, in *Intent, task *Task) {
+	start := time.Now()
+	defer t.stage("slots", start)
+	tool, _ := e.deps.Tools.Get(in.Tool)
+	spec := tool.Spec()
+	desc := spec.Description["en"]
+	if desc == "" {
+		desc = spec.Description[t.lang]
+	}
+	system, err := prompts.Render("slots", t.lang, map[string]any{
+		"Tool": spec.Name, "Assistant": e.def.Name, "Today": e.deps.Now().Format("2006-01-02 (Monday)"),
+	})
+	if err != nil {
+		e.deps.Logger.Warn("rendering the slots prompt", slog.String("error", err.Error()))
+		return
+	}
+	zero := 0.0
+	resp, err := e.deps.Chat.Chat(ctx, llm.ChatRequest{
+		Messages:    []llm.Message{{Role: llm.RoleSystem, Content: system}, {Role: llm.RoleUser, Content: t.text}},
+		Tools:       []llm.Tool{{Name: spec.Name, Description: desc, Parameters: spec.Parameters}},
+		ToolChoice:  spec.Name,
+		Temperature: &zero,
+	})
+	if err != nil {
+		e.deps.Logger.Warn("llm slot filling failed; asking the user", slog.String("error", err.Error()))
+		return
+	}
+	t.trace.Model = resp.Model
+	t.trace.Usage = t.trace.Usage.Add(resp.Usage)
+	for _, call := range resp.ToolCalls {
+		if call.Name != spec.Name {
+			continue
+		}
+		var args map[string]any
+		if json.Unmarshal(call.Arguments, &args) != nil {
+			return
+		}
+		for _, s := range in.Slots {
+			if v, ok := args[s.Name].(string); ok && strings.TrimSpace(v) != "" && task.Slots[s.Name] == "" && s.entity() != EntityContactPhone {
+				task.Slots[s.Name] = strings.TrimSpace(v)
+			}
+		}
+	}
 }
 
 // confirmed acts on the answer to a confirmation.

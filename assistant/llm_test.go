@@ -27,6 +27,7 @@ const (
 	classifyPrompt = "You route customer-service messages"
 	answerPrompt   = "Answer the customer's question using only the numbered passages"
 	summaryPrompt  = "Summarise this customer-service conversation"
+	slotsPrompt    = "You fill in the arguments of the function"
 )
 
 var (
@@ -82,6 +83,9 @@ type model struct {
 	labels  map[string]openaitest.Reply
 	answer  *openaitest.Reply
 	summary *openaitest.Reply
+	// slots answers the slot-filling request of a message; unscripted,
+	// the model calls no function and the user is asked.
+	slots map[string]openaitest.Reply
 }
 
 // fakeModel starts a fake OpenAI server playing m, failing every request
@@ -99,6 +103,8 @@ func fakeModel(t *testing.T, m model, fault openaitest.Fault) *openaitest.Server
 			return *m.answer
 		case kind == "summary" && m.summary != nil:
 			return *m.summary
+		case kind == "slots":
+			return m.slots[user]
 		default:
 			t.Errorf("unexpected %s request to the model: %.80q", kind, req.System())
 		}
@@ -121,6 +127,8 @@ func kindOf(req openaitest.ChatRequest) string {
 		return "answer"
 	case strings.HasPrefix(s, summaryPrompt):
 		return "summary"
+	case strings.HasPrefix(s, slotsPrompt):
+		return "slots"
 	}
 	return "unknown"
 }
@@ -168,7 +176,7 @@ func TestLLMLabelWinsWithLogprobConfidence(t *testing.T) {
 		Content:  "order_status",
 		Logprobs: []openaitest.Logprob{{Token: "order", Logprob: -0.05}, {Token: "_status", Logprob: -0.01}},
 		Usage:    openaitest.Usage{PromptTokens: 412, CompletionTokens: 2},
-	}}}, nil)
+	}}, slots: map[string]openaitest.Reply{msg: {Content: "", Usage: openaitest.Usage{PromptTokens: 60, CompletionTokens: 5}}}}, nil)
 	rep := newChat(t, llmEngine(t, f)).say(msg)
 
 	// The model's label wins: the assistant asks for the order number
@@ -181,7 +189,9 @@ func TestLLMLabelWinsWithLogprobConfidence(t *testing.T) {
 		t.Errorf("reply %q, want the question for the order number", text(rep))
 	}
 	tr := traceOf(t, rep)
-	wantUsage := llm.Usage{PromptTokens: 412, CompletionTokens: 2, TotalTokens: 414}
+	// The classification, then the slot-filling request (no number to
+	// find), add up.
+	wantUsage := llm.Usage{PromptTokens: 472, CompletionTokens: 7, TotalTokens: 479}
 	if tr.Source != "llm" || tr.Model != "gpt-test-2025-01-01" || tr.Usage != wantUsage {
 		t.Errorf("trace source %q, model %q, usage %+v; want llm, gpt-test-2025-01-01, %+v", tr.Source, tr.Model, tr.Usage, wantUsage)
 	}
@@ -442,5 +452,43 @@ func TestLLMRequestsNeverCarryThePhoneNumber(t *testing.T) {
 		if strings.Contains(string(r.Body), wa) || strings.Contains(r.Path, wa) || strings.Contains(r.Query.Encode(), wa) {
 			t.Errorf("request %d to %s carries the contact's number %s", i+1, r.Path, wa)
 		}
+	}
+}
+
+func TestLLMFillsSlotsByFunctionCalling(t *testing.T) {
+	t.Parallel()
+	// The extractors cannot read an order number written with spaces; the
+	// model can, through the tool's function definition.
+	const msg = "siparişim nerede, numarası sp 2026 0001"
+	f := fakeModel(t, model{
+		labels: map[string]openaitest.Reply{msg: label("order_status")},
+		slots: map[string]openaitest.Reply{msg: {ToolCalls: []openaitest.ToolCall{{
+			ID: "call_1", Type: "function", Function: openaitest.FunctionCall{Name: "order_status", Arguments: `{"order_id":"SP-2026-0001"}`},
+		}}}},
+	}, nil)
+	rep := newChat(t, llmEngine(t, f)).say(msg)
+	if rep.Decision != assistant.DecisionTool || !strings.Contains(text(rep), "Kargoya verildi") {
+		t.Fatalf("%q: %s %q, want the order status from the model's arguments", msg, rep.Decision, text(rep))
+	}
+	reqs := sent(t, f)["slots"]
+	if len(reqs) != 1 || len(reqs[0].Tools) != 1 || reqs[0].Tools[0].Function.Name != "order_status" {
+		t.Fatalf("slot requests %+v, want one offering the order_status function", reqs)
+	}
+	if !strings.Contains(string(reqs[0].Tools[0].Function.Parameters), "order_id") {
+		t.Errorf("the function's parameters %s are not the tool's schema", reqs[0].Tools[0].Function.Parameters)
+	}
+
+	// A value the tool's schema refuses never reaches the tool: the user
+	// is asked for the number instead.
+	const bad = "siparişim nerede, numarası on iki"
+	f = fakeModel(t, model{
+		labels: map[string]openaitest.Reply{bad: label("order_status")},
+		slots: map[string]openaitest.Reply{bad: {ToolCalls: []openaitest.ToolCall{{
+			ID: "call_2", Type: "function", Function: openaitest.FunctionCall{Name: "order_status", Arguments: `{"order_id":"12"}`},
+		}}}},
+	}, nil)
+	rep = newChat(t, llmEngine(t, f)).say(bad)
+	if rep.Decision != assistant.DecisionAsk || !strings.Contains(text(rep), "Sipariş numaranızı") {
+		t.Fatalf("%q: %s %q, want the question for the order number", bad, rep.Decision, text(rep))
 	}
 }
