@@ -82,7 +82,7 @@ func newProvider(c config.LLM, log *slog.Logger) (models, error) {
 // knowledge when no file is given, else the definition in a.File with the
 // knowledge in a.KnowledgeDir.
 func newEngine(ctx context.Context, a config.Assistant, p models, log *slog.Logger) (*assistant.Engine, error) {
-	data := configs.DemoAssistant
+	data, collection := configs.DemoAssistant, demoCollection
 	var docs fs.FS = configs.DemoKnowledge()
 	registry := tools.NewRegistry()
 	if a.File != "" {
@@ -90,7 +90,9 @@ func newEngine(ctx context.Context, a config.Assistant, p models, log *slog.Logg
 		if data, err = os.ReadFile(a.File); err != nil {
 			return nil, err
 		}
-		docs = nil
+		// An assistant's own files form the collection named after it;
+		// its intents may name it or leave knowledge.collection empty.
+		docs, collection = nil, a.Name
 		if a.KnowledgeDir != "" {
 			docs = os.DirFS(a.KnowledgeDir)
 		}
@@ -107,7 +109,7 @@ func newEngine(ctx context.Context, a config.Assistant, p models, log *slog.Logg
 	deps := assistant.Deps{Tools: registry, Chat: p.chat, Logger: log}
 	if docs != nil {
 		mem := knowledge.NewMemory(p.embed)
-		n, err := knowledge.LoadDir(ctx, mem, docs, demoCollection)
+		n, err := knowledge.LoadDir(ctx, mem, docs, collection)
 		if err != nil {
 			return nil, fmt.Errorf("loading knowledge: %w", err)
 		}

@@ -36,11 +36,7 @@ func newChatCmd(g *globals) *cobra.Command {
 			"--debug shows the intent, confidence, decision and stage timings of every turn.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			defaults, err := devDefaults()
-			if err != nil {
-				return err
-			}
-			cfg, err := config.Load(g.configPath, defaults, config.Dev)
+			cfg, err := loadDevConfig(g)
 			if err != nil {
 				return err
 			}

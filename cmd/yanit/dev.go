@@ -20,11 +20,7 @@ func newDevCmd(g *globals) *cobra.Command {
 		Short: "Run yanit locally with nothing installed: SQLite, demo config, generated secrets",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			defaults, err := devDefaults()
-			if err != nil {
-				return err
-			}
-			cfg, err := config.Load(g.configPath, defaults, config.Dev)
+			cfg, err := loadDevConfig(g)
 			if err != nil {
 				return err
 			}
@@ -35,6 +31,16 @@ func newDevCmd(g *globals) *cobra.Command {
 			}})
 		},
 	}
+}
+
+// loadDevConfig loads the config of the local commands (dev, chat): the
+// --config file and YANIT_* over the embedded dev defaults.
+func loadDevConfig(g *globals) (config.Config, error) {
+	defaults, err := devDefaults()
+	if err != nil {
+		return config.Config{}, err
+	}
+	return config.Load(g.configPath, defaults, config.Dev)
 }
 
 // devDefaults are the defaults overlaid with the embedded configs/dev.yaml.
