@@ -2,6 +2,7 @@ package assistant
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -129,7 +130,7 @@ func NewEngine(def *Definition, deps Deps) (*Engine, error) {
 		}
 		fallthrough
 	case ProviderLocal:
-		e.classifier, err = local.Train(examples, local.TrainOptions{Seed: def.Understanding.Seed, Threshold: def.Understanding.Threshold})
+		e.classifier, err = train(examples, local.TrainOptions{Seed: def.Understanding.Seed, Threshold: def.Understanding.Threshold})
 		if err != nil {
 			return nil, fmt.Errorf("assistant %q: training the intent classifier: %w", def.Name, err)
 		}
@@ -189,6 +190,34 @@ func (e *Engine) checkDeps(in *Intent) error {
 		}
 	}
 	return nil
+}
+
+// trained keeps the classifiers trained in this process by their
+// examples and options: training is deterministic, so assistants sharing a
+// definition (several numbers, a reload) train once.
+var trained = struct {
+	sync.Mutex
+	m map[[32]byte]*local.Classifier
+}{m: map[[32]byte]*local.Classifier{}}
+
+func train(examples []local.Example, opts local.TrainOptions) (*local.Classifier, error) {
+	h := sha256.New()
+	fmt.Fprintf(h, "%d %v\n", opts.Seed, opts.Threshold)
+	for _, ex := range examples {
+		fmt.Fprintf(h, "%q %q\n", ex.Intent, ex.Text)
+	}
+	var key [32]byte
+	h.Sum(key[:0])
+	trained.Lock()
+	defer trained.Unlock() // one training at a time: each uses every core
+	if c, ok := trained.m[key]; ok {
+		return c, nil
+	}
+	c, err := local.Train(examples, opts)
+	if err == nil {
+		trained.m[key] = c
+	}
+	return c, err
 }
 
 // outOfScopeClass is the class the definition's out_of_scope examples
@@ -456,6 +485,9 @@ func (e *Engine) say(t *turn, loc Localized, data map[string]any) error {
 	m, ok := loc[t.lang]
 	if !ok {
 		m = loc[e.def.Languages[0]]
+	}
+	if m.Text == "" {
+		return nil // a message the definition does not need (LoadDefinition checked)
 	}
 	text, err := e.render(m.Text, data)
 	if err != nil {

@@ -227,17 +227,26 @@ func (s SlotSpec) entity() string {
 
 func (d *Definition) checkMessages() error {
 	m := d.Messages
+	var tools, knowledge bool
+	for _, in := range d.Intents {
+		tools = tools || in.Tool != ""
+		knowledge = knowledge || in.Knowledge != nil
+	}
+	understands := d.Understanding.Provider != ProviderNone
+	// Each message is required when the assistant can say it.
 	required := []struct {
-		key string
-		loc Localized
+		key  string
+		loc  Localized
+		need bool
 	}{
-		{"fallback", m.Fallback}, {"clarify", m.Clarify}, {"handoff", m.Handoff},
-		{"tool_error", m.ToolError}, {"no_answer", m.NoAnswer}, {"confirm", m.Confirm},
-		{"yes", m.Yes}, {"no", m.No}, {"cancelled", m.Cancelled}, {"unsupported", m.Unsupported},
-		{"source", m.Source},
+		{"fallback", m.Fallback, true}, {"handoff", m.Handoff, true}, {"unsupported", m.Unsupported, true},
+		{"clarify", m.Clarify, understands},
+		{"tool_error", m.ToolError, tools || knowledge},
+		{"no_answer", m.NoAnswer, knowledge}, {"source", m.Source, knowledge},
+		{"confirm", m.Confirm, tools}, {"yes", m.Yes, tools}, {"no", m.No, tools}, {"cancelled", m.Cancelled, tools},
 	}
 	for _, r := range required {
-		if err := d.checkLocalized("messages."+r.key, r.loc, true); err != nil {
+		if err := d.checkLocalized("messages."+r.key, r.loc, r.need); err != nil {
 			return err
 		}
 	}

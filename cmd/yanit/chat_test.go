@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -20,13 +19,15 @@ func chatCLI(t *testing.T, dataDir, input string, args ...string) string {
 	// A guard against a chat that never ends, not a timing assertion.
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, os.Args[0], append([]string{"-test.run=^$", "--", "chat"}, args...)...)
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "YANIT_") {
+	cmd := cliCommand(t, ctx, append([]string{"chat"}, args...)...)
+	env := cmd.Env
+	cmd.Env = nil
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, "YANIT_") || kv == "YANIT_TEST_AS_CLI=1" {
 			cmd.Env = append(cmd.Env, kv)
 		}
 	}
-	cmd.Env = append(cmd.Env, "YANIT_TEST_AS_CLI=1", "YANIT_DATA_DIR="+dataDir, "YANIT_DATABASE_URL=")
+	cmd.Env = append(cmd.Env, "YANIT_DATA_DIR="+dataDir, "YANIT_DATABASE_URL=")
 	cmd.Dir = t.TempDir()
 	cmd.Stdin = strings.NewReader(input)
 	var stdout, stderr bytes.Buffer

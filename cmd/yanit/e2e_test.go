@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/yanit/yanit/assistant"
 	"github.com/yanit/yanit/channel/whatsapp"
 	"github.com/yanit/yanit/channel/whatsapp/simulator"
 	"github.com/yanit/yanit/config"
@@ -17,6 +18,31 @@ import (
 	"github.com/yanit/yanit/store/postgres/pgtest"
 	"github.com/yanit/yanit/store/sqlite"
 )
+
+var (
+	routerOnce sync.Once
+	router     assistant.Router
+	routerErr  error
+)
+
+// demoRouter is the demo assistant of yanit dev, trained once per test
+// binary: under -race, training takes tens of seconds, and every
+// in-process start would pay it.
+func demoRouter(t *testing.T) assistant.Router {
+	t.Helper()
+	routerOnce.Do(func() {
+		cfg, err := devDefaults()
+		if err != nil {
+			routerErr = err
+			return
+		}
+		router, routerErr = assistants(context.Background(), cfg, slog.New(slog.DiscardHandler))
+	})
+	if routerErr != nil {
+		t.Fatal(routerErr)
+	}
+	return router
+}
 
 // startDev runs yanit dev in-process on a free port and returns it once the
 // store is ready; it stops at the test's cleanup.
@@ -51,7 +77,7 @@ func startDevStoppable(t *testing.T, databaseURL string) (*app, func() error) {
 	started := make(chan *app, 1)
 	done := make(chan error, 1)
 	go func() {
-		done <- serve(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), serveOptions{simulator: true, started: func(a *app) { started <- a }})
+		done <- serve(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), serveOptions{simulator: true, router: demoRouter(t), started: func(a *app) { started <- a }})
 	}()
 	var once sync.Once
 	var serveErr error

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -197,17 +198,13 @@ func runWithoutRace(t *testing.T, args ...string) (int, string, string) {
 	if !raceEnabled() {
 		return run(t, args...)
 	}
-	bin := filepath.Join(t.TempDir(), "yanit")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("building yanit without -race: %v\n%s", err, out)
-	}
 	var out, errOut bytes.Buffer
-	cmd := exec.Command(bin, args...)
+	cmd := cliCommand(t, context.Background(), args...)
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	err := cmd.Run()
 	var exit *exec.ExitError
 	if err != nil && !errors.As(err, &exit) {
-		t.Fatalf("running %s: %v", bin, err)
+		t.Fatalf("running %s: %v", cmd.Path, err)
 	}
 	return cmd.ProcessState.ExitCode(), out.String(), errOut.String()
 }

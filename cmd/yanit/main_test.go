@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -32,7 +33,47 @@ func TestMain(m *testing.M) {
 		main()
 		return
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if cliDir != "" {
+		os.RemoveAll(cliDir)
+	}
+	os.Exit(code)
+}
+
+var (
+	cliOnce sync.Once
+	cliDir  string
+	cliPath string
+	cliErr  error
+)
+
+// cliCommand is the yanit CLI with args as a child process. It is this
+// test binary acting as yanit, or, under -race, a yanit binary of this
+// package built once without the race detector: the race detector slows
+// the classifier's training tenfold, and process tests are about what the
+// process does (the in-process tests keep running under -race).
+func cliCommand(t *testing.T, ctx context.Context, args ...string) *exec.Cmd {
+	t.Helper()
+	if !raceEnabled() {
+		cmd := exec.CommandContext(ctx, os.Args[0], append([]string{"-test.run=^$", "--"}, args...)...)
+		cmd.Env = append(os.Environ(), "YANIT_TEST_AS_CLI=1")
+		return cmd
+	}
+	cliOnce.Do(func() {
+		if cliDir, cliErr = os.MkdirTemp("", "yanit-cli-"); cliErr != nil {
+			return
+		}
+		cliPath = filepath.Join(cliDir, "yanit")
+		if out, err := exec.Command("go", "build", "-o", cliPath, ".").CombinedOutput(); err != nil {
+			cliErr = fmt.Errorf("building yanit without -race: %v\n%s", err, out)
+		}
+	})
+	if cliErr != nil {
+		t.Fatal(cliErr)
+	}
+	cmd := exec.CommandContext(ctx, cliPath, args...)
+	cmd.Env = os.Environ()
+	return cmd
 }
 
 // run executes the CLI in-process and returns its exit code and output.
@@ -130,8 +171,8 @@ type cli struct {
 func startCLI(t *testing.T, env []string, args ...string) *cli {
 	t.Helper()
 	c := &cli{urls: make(chan string, 2)}
-	c.cmd = exec.Command(os.Args[0], append([]string{"-test.run=^$", "--"}, args...)...)
-	c.cmd.Env = append(os.Environ(), append(env, "YANIT_TEST_AS_CLI=1")...)
+	c.cmd = cliCommand(t, context.Background(), args...)
+	c.cmd.Env = append(c.cmd.Env, env...)
 	stdout, err := c.cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -109,14 +109,20 @@ type serveOptions struct {
 	// API client at it (unless whatsapp.graph_url was changed).
 	simulator bool
 	started   func(*app)
+	// router, when set, answers instead of the assistants built from the
+	// config (tests share one trained router).
+	router assistant.Router
 }
 
 // serve runs yanit until ctx ends, then shuts down in order: HTTP server
 // (in-flight requests finish), job runner (soft stop), store.
 func serve(ctx context.Context, cfg config.Config, log *slog.Logger, opts serveOptions) error {
-	router, err := assistants(ctx, cfg, log)
-	if err != nil {
-		return err
+	router := opts.router
+	if router == nil {
+		var err error
+		if router, err = assistants(ctx, cfg, log); err != nil {
+			return err
+		}
 	}
 	ln, err := net.Listen("tcp", cfg.HTTP.Addr)
 	if err != nil {
