@@ -349,3 +349,33 @@ func toolsOf(t testing.TB) *tools.Registry {
 	}
 	return reg
 }
+
+// consentGate stands in for the privacy issue's consent gate: it answers
+// every message of a contact who has not consented, in their language.
+type consentGate struct{ calls *int }
+
+func (g consentGate) Gate(_ context.Context, in assistant.Input, lang string) (*assistant.Reply, error) {
+	*g.calls++
+	if in.Contact.Name == "consented" {
+		return nil, nil
+	}
+	return &assistant.Reply{Messages: nil, Reason: "consent needed (" + lang + ")"}, nil
+}
+
+func TestGatesRunFirstAndCanEndTheTurn(t *testing.T) {
+	calls := 0
+	e, err := buildDemo(t, assistant.Deps{Gates: []assistant.Gate{consentGate{&calls}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newChat(t, e)
+	// Even a request for a person stops at the gate.
+	rep := c.say("temsilci")
+	if rep.Decision != assistant.DecisionGate || rep.Reason != "consent needed (tr)" || rep.Handoff != nil || calls != 1 {
+		t.Fatalf("gated: %s %q handoff %v, calls %d; want the gate's answer", rep.Decision, rep.Reason, rep.Handoff, calls)
+	}
+	c.contact.Name = "consented"
+	if rep := c.say("merhaba"); rep.Intent != "greeting" || calls != 2 {
+		t.Fatalf("past the gate: %s, calls %d", rep.Intent, calls)
+	}
+}
