@@ -35,10 +35,19 @@ var namePattern = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
 // bounded by the tool's timeout, failures of idempotent tools are retried,
 // and a panicking tool is recovered. A Registry is safe for concurrent use.
 type Registry struct {
-	mu      sync.RWMutex
-	entries map[string]*entry
-	retries int
-	backoff time.Duration
+	mu       sync.RWMutex
+	entries  map[string]*entry
+	retries  int
+	backoff  time.Duration
+	observer func(Call)
+}
+
+// Observe sets a function that sees every finished call (metrics); it
+// runs on the caller's goroutine and must be quick.
+func (r *Registry) Observe(fn func(Call)) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.observer = fn
 }
 
 // entry is a registered tool with the spec and compiled schema frozen at
@@ -191,10 +200,16 @@ func (r *Registry) Call(ctx context.Context, name string, args json.RawMessage) 
 		err = fmt.Errorf("calling %s: %w", name, err)
 		rec.Err = err.Error()
 		rec.Kind = KindOf(err)
-		return rec, err
+	} else {
+		rec.Result = res
 	}
-	rec.Result = res
-	return rec, nil
+	r.mu.RLock()
+	observe := r.observer
+	r.mu.RUnlock()
+	if observe != nil {
+		observe(rec)
+	}
+	return rec, err
 }
 
 func (r *Registry) call(ctx context.Context, name string, args json.RawMessage, attempts *int) (Result, error) {
@@ -221,7 +236,12 @@ func (r *Registry) call(ctx context.Context, name string, args json.RawMessage, 
 		if err == nil {
 			return res, nil
 		}
-		if ctx.Err() != nil || !e.spec.Idempotent || KindOf(err) != KindUnavailable ||
+		if ctx.Err() != nil {
+			return Result{}, cancelled(ctx.Err())
+		}
+		// An open circuit fails fast by design: waiting to retry it only
+		// delays the answer.
+		if !e.spec.Idempotent || KindOf(err) != KindUnavailable || errors.Is(err, ErrCircuitOpen) ||
 			errors.As(err, new(panicError)) || n >= retries {
 			return Result{}, err
 		}

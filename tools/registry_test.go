@@ -524,3 +524,21 @@ func TestRegistryConcurrentUse(t *testing.T) {
 		t.Errorf("%d tools registered, want 21", n)
 	}
 }
+
+func TestObserveSeesEveryCall(t *testing.T) {
+	r := tools.NewRegistry()
+	r.MustRegister(newTool("order_status", func(_ context.Context, args json.RawMessage) (tools.Result, error) {
+		if strings.Contains(string(args), "9999") {
+			return tools.Result{}, tools.NotFound("no such order")
+		}
+		return tools.Result{User: map[string]any{"ok": true}}, nil
+	}))
+	var seen []tools.Call
+	r.Observe(func(c tools.Call) { seen = append(seen, c) })
+	r.Call(context.Background(), "order_status", json.RawMessage(`{"order_id":"SP-2026-0001"}`))
+	r.Call(context.Background(), "order_status", json.RawMessage(`{"order_id":"SP-2026-9999"}`))
+	r.Call(context.Background(), "order_status", json.RawMessage(`{}`))
+	if len(seen) != 3 || seen[0].Kind != "" || seen[1].Kind != tools.KindNotFound || seen[2].Kind != tools.KindInvalid {
+		t.Fatalf("observed %+v, want ok, not_found, invalid", seen)
+	}
+}
