@@ -24,6 +24,7 @@ type Config struct {
 	WhatsApp WhatsApp `mapstructure:"whatsapp" yaml:"whatsapp"`
 	API      API      `mapstructure:"api" yaml:"api"`
 	LLM      LLM      `mapstructure:"llm" yaml:"llm"`
+	Tools    Tools    `mapstructure:"tools" yaml:"tools"`
 	// Assistants map business numbers to their assistant. Empty: one demo
 	// assistant answers whatsapp.phone_number_id.
 	Assistants []Assistant `mapstructure:"assistants" yaml:"assistants"`
@@ -87,6 +88,14 @@ type LLM struct {
 	EmbeddingDimensions int           `mapstructure:"embedding_dimensions" yaml:"embedding_dimensions"`
 	Timeout             time.Duration `mapstructure:"timeout" yaml:"timeout"`
 	MaxRetries          int           `mapstructure:"max_retries" yaml:"max_retries"`
+}
+
+// Tools configures the tools assistants call besides the demo's.
+type Tools struct {
+	// File declares HTTP tools and their backends (YAML; see
+	// configs/demo-tools.yaml). Secrets are named there by environment
+	// variable, never written in it.
+	File string `mapstructure:"file" yaml:"file"`
 }
 
 // API configures access to the admin and agent API.

@@ -21,6 +21,12 @@ var Dev []byte
 //go:embed demo-assistant.yaml
 var DemoAssistant []byte
 
+// DemoTools declares the demo retailer's tools as HTTP tools against the
+// demo backend (tools/demo): yanit dev serves that backend in-process.
+//
+//go:embed demo-tools.yaml
+var DemoTools []byte
+
 //go:embed knowledge
 var knowledgeFS embed.FS
 

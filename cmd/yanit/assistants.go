@@ -16,7 +16,6 @@ import (
 	"github.com/yanit/yanit/llm/local"
 	"github.com/yanit/yanit/llm/openai"
 	"github.com/yanit/yanit/tools"
-	"github.com/yanit/yanit/tools/demo"
 )
 
 // demoCollection is the knowledge collection of the demo retailer.
@@ -26,7 +25,7 @@ const demoCollection = "demo"
 // loads each definition, its knowledge and its tools, and trains its
 // classifier. A definition that does not load stops the start with the
 // reason.
-func assistants(ctx context.Context, cfg config.Config, log *slog.Logger) (assistant.Router, error) {
+func assistants(ctx context.Context, cfg config.Config, log *slog.Logger, registry *tools.Registry) (assistant.Router, error) {
 	list := cfg.Assistants
 	if len(list) == 0 {
 		list = []config.Assistant{{Name: "demo", PhoneNumberIDs: []string{cfg.WhatsApp.PhoneNumberID}}}
@@ -38,7 +37,7 @@ func assistants(ctx context.Context, cfg config.Config, log *slog.Logger) (assis
 	router := assistant.Router{}
 	for _, a := range list {
 		start := time.Now()
-		engine, err := newEngine(ctx, a, provider, log)
+		engine, err := newEngine(ctx, a, provider, registry, log)
 		if err != nil {
 			return nil, fmt.Errorf("assistant %s: %w", a.Name, err)
 		}
@@ -78,13 +77,12 @@ func newProvider(c config.LLM, log *slog.Logger) (models, error) {
 	return m, nil
 }
 
-// newEngine builds one assistant: the demo retailer with its tools and
-// knowledge when no file is given, else the definition in a.File with the
-// knowledge in a.KnowledgeDir.
-func newEngine(ctx context.Context, a config.Assistant, p models, log *slog.Logger) (*assistant.Engine, error) {
+// newEngine builds one assistant: the demo retailer with its knowledge
+// when no file is given, else the definition in a.File with the knowledge
+// in a.KnowledgeDir; its tools come from the process's registry.
+func newEngine(ctx context.Context, a config.Assistant, p models, registry *tools.Registry, log *slog.Logger) (*assistant.Engine, error) {
 	data, collection := configs.DemoAssistant, demoCollection
 	var docs fs.FS = configs.DemoKnowledge()
-	registry := tools.NewRegistry()
 	if a.File != "" {
 		var err error
 		if data, err = os.ReadFile(a.File); err != nil {
@@ -95,11 +93,6 @@ func newEngine(ctx context.Context, a config.Assistant, p models, log *slog.Logg
 		docs, collection = nil, a.Name
 		if a.KnowledgeDir != "" {
 			docs = os.DirFS(a.KnowledgeDir)
-		}
-	}
-	if a.File == "" {
-		if err := demo.Register(registry, demo.New(time.Now)); err != nil {
-			return nil, err
 		}
 	}
 	def, err := assistant.LoadDefinition(data)

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
 	"github.com/yanit/yanit/assistant"
@@ -65,7 +66,12 @@ func chat(ctx context.Context, cfg config.Config, o chatOptions) error {
 		return fmt.Errorf("--phone %q: must be 8 to 15 digits, country code first", o.phone)
 	}
 	log := newLogger(o.errOut, cfg.Log)
-	router, err := assistants(ctx, cfg, log)
+	box, err := newToolbox(cfg, log, prometheus.NewRegistry())
+	if err != nil {
+		return err
+	}
+	defer box.close()
+	router, err := assistants(ctx, cfg, log, box.registry)
 	if err != nil {
 		return err
 	}

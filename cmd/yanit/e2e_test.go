@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/yanit/yanit/assistant"
 	"github.com/yanit/yanit/channel/whatsapp"
 	"github.com/yanit/yanit/channel/whatsapp/simulator"
@@ -36,7 +37,13 @@ func demoRouter(t *testing.T) assistant.Router {
 			routerErr = err
 			return
 		}
-		router, routerErr = assistants(context.Background(), cfg, slog.New(slog.DiscardHandler))
+		log := slog.New(slog.DiscardHandler)
+		box, err := newToolbox(cfg, log, prometheus.NewRegistry())
+		if err != nil {
+			routerErr = err
+			return
+		}
+		router, routerErr = assistants(context.Background(), cfg, log, box.registry)
 	})
 	if routerErr != nil {
 		t.Fatal(routerErr)

@@ -55,6 +55,8 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		newServeCmd(g),
 		newDevCmd(g),
 		newChatCmd(g),
+		newToolsCmd(g),
+		newDemoBackendCmd(g),
 		newMigrateCmd(g),
 		newConfigCmd(g),
 		newVersionCmd(g),

@@ -117,16 +117,23 @@ type serveOptions struct {
 // serve runs yanit until ctx ends, then shuts down in order: HTTP server
 // (in-flight requests finish), job runner (soft stop), store.
 func serve(ctx context.Context, cfg config.Config, log *slog.Logger, opts serveOptions) error {
-	router := opts.router
-	if router == nil {
-		var err error
-		if router, err = assistants(ctx, cfg, log); err != nil {
-			return err
-		}
-	}
 	ln, err := net.Listen("tcp", cfg.HTTP.Addr)
 	if err != nil {
 		return fmt.Errorf("listening on %s (http.addr): %w", cfg.HTTP.Addr, err)
+	}
+	registry := prometheus.NewRegistry()
+	router := opts.router
+	if router == nil {
+		box, err := newToolbox(cfg, log, registry)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		defer box.close()
+		if router, err = assistants(ctx, cfg, log, box.registry); err != nil {
+			ln.Close()
+			return err
+		}
 	}
 	base := "http://" + ln.Addr().String()
 	mounts := map[string]http.Handler{}
@@ -145,7 +152,6 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, opts serveO
 		mounts[simulator.Prefix] = sim.Routes()
 		cfg.WhatsApp.GraphURL = simulator.GraphURL(base)
 	}
-	registry := prometheus.NewRegistry()
 	server, err := web.NewServer(web.Options{
 		Logger: log, Registry: registry, Version: version, MaxBodyBytes: cfg.HTTP.MaxBodyBytes,
 		WhatsApp: web.WhatsApp{AppSecret: cfg.WhatsApp.AppSecret, VerifyToken: cfg.WhatsApp.VerifyToken},
