@@ -198,6 +198,23 @@ type Queries interface {
 
 	InsertTurn(ctx context.Context, t Turn) (Turn, error)
 	ListTurns(ctx context.Context, conversationID int64) ([]Turn, error)
+
+	// PutToolSet stores a named document of HTTP tool declarations (the
+	// YAML of tools.LoadHTTPTools), replacing the one of that name.
+	PutToolSet(ctx context.Context, name string, body []byte) (ToolSet, error)
+	// ListToolSets returns every tool set, by name.
+	ListToolSets(ctx context.Context) ([]ToolSet, error)
+	// DeleteToolSet removes a tool set; ErrNotFound when there is none.
+	DeleteToolSet(ctx context.Context, name string) error
+}
+
+// ToolSet is a document of HTTP tools an integrator declared through the
+// admin API; every instance loads the stored sets at start.
+type ToolSet struct {
+	Name      string
+	Body      []byte
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // Store is a database holding yanit's records.

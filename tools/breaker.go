@@ -32,6 +32,10 @@ const (
 // backend's open breaker failed fast, without a request.
 var ErrCircuitOpen = errors.New("circuit open")
 
+// ErrCredentialsRefused is in the chain of a call a backend refused with
+// 401 or 403: a configuration problem that no retry can fix.
+var ErrCredentialsRefused = errors.New("credentials refused")
+
 // BreakerStats is a snapshot of a backend's breaker, for metrics and
 // health checks.
 type BreakerStats struct {

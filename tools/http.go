@@ -268,7 +268,7 @@ func (t *HTTPTool) answer(status int, data []byte) (Result, outcome, error) {
 		return Result{}, outcomeSuccess, Invalid(field, "%s", msg)
 	case status == http.StatusUnauthorized || status == http.StatusForbidden:
 		b.logRefused(t.spec.Name, status)
-		return Result{}, outcomeFailure, &Error{Kind: KindUnavailable,
+		return Result{}, outcomeFailure, &Error{Kind: KindUnavailable, Err: ErrCredentialsRefused,
 			Message: fmt.Sprintf("backend %s refused yanit's credentials (%d %s); check its headers and signing secret", b.name, status, http.StatusText(status))}
 	}
 	msg := fmt.Sprintf("backend %s answered %d %s", b.name, status, http.StatusText(status))

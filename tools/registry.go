@@ -88,33 +88,60 @@ func (r *Registry) SetRetry(retries int, backoff time.Duration) {
 // (draft 2020-12) of "type": "object". References to other documents in the
 // schema are not loaded.
 func (r *Registry) Register(t Tool) error {
+	return r.Replace(nil, []Tool{t})
+}
+
+// Replace unregisters the tools named old and registers add, all or
+// nothing: when one of add is rejected (see Register), the registry is
+// left as it was. It is how a set of tools declared through the admin API
+// is updated while calls go on.
+func (r *Registry) Replace(old []string, add []Tool) error {
+	entries := make([]*entry, 0, len(add))
+	for _, t := range add {
+		e, err := newEntry(t)
+		if err != nil {
+			return err
+		}
+		entries = append(entries, e)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	next := maps.Clone(r.entries)
+	for _, name := range old {
+		delete(next, name)
+	}
+	for _, e := range entries {
+		if _, dup := next[e.spec.Name]; dup {
+			return fmt.Errorf("registering tool %s: a tool with that name is already registered", e.spec.Name)
+		}
+		next[e.spec.Name] = e
+	}
+	r.entries = next
+	return nil
+}
+
+// newEntry checks a tool and freezes its spec and compiled schema.
+func newEntry(t Tool) (*entry, error) {
 	if t == nil {
-		return errors.New("registering tool: tool is nil")
+		return nil, errors.New("registering tool: tool is nil")
 	}
 	spec := t.Spec()
 	if !namePattern.MatchString(spec.Name) {
-		return fmt.Errorf("registering tool %q: name must match %s", spec.Name, namePattern)
+		return nil, fmt.Errorf("registering tool %q: name must match %s", spec.Name, namePattern)
 	}
 	if !hasText(spec.Description) {
-		return fmt.Errorf("registering tool %s: description is empty; give it in at least one language", spec.Name)
+		return nil, fmt.Errorf("registering tool %s: description is empty; give it in at least one language", spec.Name)
 	}
 	if spec.Timeout < 0 {
-		return fmt.Errorf("registering tool %s: timeout %s is negative", spec.Name, spec.Timeout)
+		return nil, fmt.Errorf("registering tool %s: timeout %s is negative", spec.Name, spec.Timeout)
 	}
 	schema, required, err := compileParameters(spec.Parameters)
 	if err != nil {
-		return fmt.Errorf("registering tool %s: parameters: %w", spec.Name, err)
+		return nil, fmt.Errorf("registering tool %s: parameters: %w", spec.Name, err)
 	}
 	spec.Description = maps.Clone(spec.Description)
 	spec.Parameters = bytes.Clone(spec.Parameters)
-
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if _, dup := r.entries[spec.Name]; dup {
-		return fmt.Errorf("registering tool %s: a tool with that name is already registered", spec.Name)
-	}
-	r.entries[spec.Name] = &entry{tool: t, spec: spec, schema: schema, required: required}
-	return nil
+	return &entry{tool: t, spec: spec, schema: schema, required: required}, nil
 }
 
 // MustRegister is Register that panics on error, for wiring code where a
@@ -239,9 +266,9 @@ func (r *Registry) call(ctx context.Context, name string, args json.RawMessage, 
 		if ctx.Err() != nil {
 			return Result{}, cancelled(ctx.Err())
 		}
-		// An open circuit fails fast by design: waiting to retry it only
-		// delays the answer.
-		if !e.spec.Idempotent || KindOf(err) != KindUnavailable || errors.Is(err, ErrCircuitOpen) ||
+		// An open circuit fails fast by design, and refused credentials
+		// stay refused: retrying either only delays the answer.
+		if !e.spec.Idempotent || KindOf(err) != KindUnavailable || errors.Is(err, ErrCircuitOpen) || errors.Is(err, ErrCredentialsRefused) ||
 			errors.As(err, new(panicError)) || n >= retries {
 			return Result{}, err
 		}

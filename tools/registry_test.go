@@ -542,3 +542,35 @@ func TestObserveSeesEveryCall(t *testing.T) {
 		t.Fatalf("observed %+v, want ok, not_found, invalid", seen)
 	}
 }
+
+func TestReplaceIsAllOrNothing(t *testing.T) {
+	r := tools.NewRegistry()
+	r.MustRegister(newTool("order_status", nil))
+	r.MustRegister(newTool("card_balance", nil))
+	bad := newTool("bad_tool", nil)
+	bad.spec.Parameters = json.RawMessage(`{"type":"array"}`)
+	// One rejected tool: nothing changes.
+	if err := r.Replace([]string{"order_status"}, []tools.Tool{newTool("order_lookup", nil), bad}); err == nil {
+		t.Fatal("a bad tool was accepted")
+	}
+	if _, ok := r.Get("order_status"); !ok {
+		t.Fatal("a failed replace removed order_status")
+	}
+	if _, ok := r.Get("order_lookup"); ok {
+		t.Fatal("a failed replace added order_lookup")
+	}
+	// A name of a tool outside the replaced ones is a duplicate.
+	if err := r.Replace([]string{"order_status"}, []tools.Tool{newTool("card_balance", nil)}); err == nil || !strings.Contains(err.Error(), "card_balance") {
+		t.Fatalf("duplicate: %v", err)
+	}
+	// The replacement lands whole.
+	if err := r.Replace([]string{"order_status"}, []tools.Tool{newTool("order_lookup", nil)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := r.Get("order_status"); ok {
+		t.Error("order_status is still registered")
+	}
+	if _, ok := r.Get("order_lookup"); !ok {
+		t.Error("order_lookup is not registered")
+	}
+}

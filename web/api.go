@@ -26,6 +26,7 @@ func (s *Server) apiRoutes(r gin.IRouter) {
 	v1.GET("/conversations", s.listConversations)
 	v1.GET("/conversations/:id", s.getConversation)
 	v1.GET("/conversations/:id/turns", s.listTurns)
+	s.toolRoutes(v1)
 }
 
 // requireAdmin lets a request through only with Authorization: Bearer and

@@ -64,6 +64,8 @@ type WhatsApp struct {
 type Backend struct {
 	Store    store.Store
 	Receiver *channel.Receiver
+	// Tools administers the tool sets of /api/v1/tools; nil answers 503.
+	Tools ToolAdmin
 }
 
 // NewServer returns a server with no store attached: /readyz answers 503

@@ -71,15 +71,18 @@ func chat(ctx context.Context, cfg config.Config, o chatOptions) error {
 		return err
 	}
 	defer box.close()
-	router, err := assistants(ctx, cfg, log, box.registry)
-	if err != nil {
-		return err
-	}
 	st, err := openAndMigrate(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	if err := box.loadSets(ctx, st); err != nil {
+		return err
+	}
+	router, err := assistants(ctx, cfg, log, box.registry)
+	if err != nil {
+		return err
+	}
 	runner, err := jobs.NewRunner(st, jobs.Config{Worker: fmt.Sprintf("chat:%d", os.Getpid()), Concurrency: 2, PollInterval: 20 * time.Millisecond, Logger: log})
 	if err != nil {
 		return err

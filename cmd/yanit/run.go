@@ -122,19 +122,12 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, opts serveO
 		return fmt.Errorf("listening on %s (http.addr): %w", cfg.HTTP.Addr, err)
 	}
 	registry := prometheus.NewRegistry()
-	router := opts.router
-	if router == nil {
-		box, err := newToolbox(cfg, log, registry)
-		if err != nil {
-			ln.Close()
-			return err
-		}
-		defer box.close()
-		if router, err = assistants(ctx, cfg, log, box.registry); err != nil {
-			ln.Close()
-			return err
-		}
+	box, err := newToolbox(cfg, log, registry)
+	if err != nil {
+		ln.Close()
+		return err
 	}
+	defer box.close()
 	base := "http://" + ln.Addr().String()
 	mounts := map[string]http.Handler{}
 	var sim *simulator.Simulator
@@ -202,7 +195,19 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, opts serveO
 			up <- result{err: err}
 			return
 		}
-		if err := wireChannel(cfg, log, st, server, runner, router); err != nil {
+		// The assistants come up with the store: their tools include the
+		// tool sets integrators declared through the admin API.
+		router := opts.router
+		if err == nil {
+			err = box.loadSets(ctx, st)
+		}
+		if err == nil && router == nil {
+			router, err = assistants(ctx, cfg, log, box.registry)
+		}
+		if err == nil {
+			err = wireChannel(cfg, log, st, server, runner, router, box)
+		}
+		if err != nil {
 			st.Close()
 			up <- result{err: err}
 			return
@@ -216,16 +221,38 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, opts serveO
 	}()
 
 	var res result
+	received := false
 	select {
 	case err := <-httpDone:
 		return fmt.Errorf("serving http: %w", err)
 	case <-ctx.Done():
+	case res = <-up:
+		received = true
+		if res.err == nil {
+			select {
+			case err := <-httpDone:
+				return fmt.Errorf("serving http: %w", err)
+			case <-ctx.Done():
+			}
+		}
+	}
+	// The store came up but the assistants could not start (a bad
+	// definition, a missing tool): stop with the reason. An error after
+	// ctx ended is only the shutdown interrupting the start.
+	fatal := received && res.err != nil && ctx.Err() == nil
+	if fatal {
+		log.Error("cannot start", slog.String("error", res.err.Error()))
 	}
 	log.Info("shutting down", slog.Duration("timeout", cfg.HTTP.ShutdownTimeout))
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.HTTP.ShutdownTimeout)
 	defer cancel()
 	shutdownErr := httpServer.Shutdown(sctx)
-	res = <-up // ctx is done, so connect has returned
+	if fatal {
+		return errors.Join(res.err, shutdownErr)
+	}
+	if !received {
+		res = <-up // ctx is done, so connect has returned
+	}
 	if res.runner != nil {
 		if err := res.runner.Stop(sctx); err != nil {
 			log.Warn("jobs did not finish in time; they resume after their lease", slog.String("error", err.Error()))
@@ -243,14 +270,14 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, opts serveO
 // wireChannel builds the WhatsApp path on the store: the webhook receiver,
 // the turn pipeline with each number's assistant, and the outbox sender, and
 // registers their jobs with the runner.
-func wireChannel(cfg config.Config, log *slog.Logger, st store.Store, server *web.Server, runner *jobs.Runner, router assistant.Router) error {
+func wireChannel(cfg config.Config, log *slog.Logger, st store.Store, server *web.Server, runner *jobs.Runner, router assistant.Router, box *toolbox) error {
 	graph := &whatsapp.Client{BaseURL: cfg.WhatsApp.GraphURL, Version: cfg.WhatsApp.APIVersion, Token: cfg.WhatsApp.AccessToken}
 	limiter := channel.NewLimiter(cfg.WhatsApp.RatePerSecond, 10, 6*time.Second)
 	receiver, err := wireTurns(st, graph, router, runner, log, server.ChannelMetrics(), limiter)
 	if err != nil {
 		return err
 	}
-	server.SetBackend(web.Backend{Store: st, Receiver: receiver})
+	server.SetBackend(web.Backend{Store: st, Receiver: receiver, Tools: box})
 	return nil
 }
 

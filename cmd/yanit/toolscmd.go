@@ -34,15 +34,30 @@ func newToolsCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
-// loadToolbox loads the tools as yanit dev would (the demo's backend runs
-// in-process for the demo's tools), logging only warnings.
-func loadToolbox(g *globals) (*toolbox, error) {
+// loadToolbox loads the tools as yanit dev would: the demo's (its backend
+// runs in-process), tools.file's and the sets stored through the admin
+// API, logging only warnings.
+func loadToolbox(ctx context.Context, g *globals) (*toolbox, error) {
 	cfg, err := loadDevConfig(g)
 	if err != nil {
 		return nil, err
 	}
 	cfg.Log.Level = "warn"
-	return newToolbox(cfg, newLogger(g.stderr, cfg.Log), prometheus.NewRegistry())
+	box, err := newToolbox(cfg, newLogger(g.stderr, cfg.Log), prometheus.NewRegistry())
+	if err != nil {
+		return nil, err
+	}
+	st, err := openAndMigrate(ctx, cfg)
+	if err == nil {
+		err = box.loadSets(ctx, st)
+		stop := box.close
+		box.close = func() { st.Close(); stop() }
+	}
+	if err != nil {
+		box.close()
+		return nil, err
+	}
+	return box, nil
 }
 
 func newToolsListCmd(g *globals) *cobra.Command {
@@ -51,7 +66,7 @@ func newToolsListCmd(g *globals) *cobra.Command {
 		Short: "The tools: name, kind, arguments, whether they change state, backend health",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			box, err := loadToolbox(g)
+			box, err := loadToolbox(cmd.Context(), g)
 			if err != nil {
 				return err
 			}
@@ -131,7 +146,7 @@ func newToolsTestCmd(g *globals) *cobra.Command {
 			"It exits 1 when the call fails.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, pos []string) error {
-			box, err := loadToolbox(g)
+			box, err := loadToolbox(cmd.Context(), g)
 			if err != nil {
 				return err
 			}
