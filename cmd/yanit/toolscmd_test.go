@@ -1,10 +1,15 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/yanit/yanit/configs"
 )
 
 func TestToolsList(t *testing.T) {
@@ -94,5 +99,30 @@ func TestDemoBackendNeedsItsSecret(t *testing.T) {
 	code, _, errOut := run(t, "demo-backend")
 	if code == 0 || !strings.Contains(errOut, "YANIT_DEMO_BACKEND_SECRET") {
 		t.Fatalf("demo-backend without a secret: exit %d, %q", code, errOut)
+	}
+}
+
+// A definition that names a tool nobody declared stops the start with the
+// reason, instead of running an assistant that cannot act.
+func TestStartStopsOnABadAssistant(t *testing.T) {
+	isolate(t)
+	dir := t.TempDir()
+	def := strings.Replace(string(configs.DemoAssistant), "tool: order_status", "tool: order_lookup", 1)
+	os.WriteFile(filepath.Join(dir, "shop.yaml"), []byte(def), 0o600)
+	os.WriteFile(filepath.Join(dir, "yanit.yaml"), []byte(`
+assistants:
+  - name: shop
+    phone_number_ids: ["100000000000001"]
+    file: `+filepath.Join(dir, "shop.yaml")+`
+`), 0o600)
+	t.Setenv("YANIT_HTTP_ADDR", "127.0.0.1:0")
+	t.Setenv("YANIT_DATA_DIR", dir)
+	// A guard against a start that never ends, not a timing assertion.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var out, errOut bytes.Buffer
+	code := execute(ctx, []string{"dev", "--config", filepath.Join(dir, "yanit.yaml")}, &out, &errOut)
+	if code == 0 || !strings.Contains(errOut.String(), `tool "order_lookup" is not registered`) || ctx.Err() != nil {
+		t.Fatalf("exit %d (ctx %v), stderr:\n%s", code, ctx.Err(), errOut.String())
 	}
 }
