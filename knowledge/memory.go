@@ -328,9 +328,19 @@ func (d *indexedDoc) matches(q Query) bool {
 // four-letter query word meets the words it starts ("iade" finds "iadesi");
 // see indexTerms. Ties are broken by cosine, then by document ID and
 // ordinal, so results are deterministic. An empty query is ErrEmptyQuery; a negative limit an error.
+//
+// A Query whose Mode is VectorOnly or TextOnly is ranked by that one
+// ranking (TextOnly returning only the chunks with a text rank), its
+// Scores.Fused the reciprocal rank share of that rank; Scores.Vector and
+// Scores.Text are set as in a fused search.
 func (m *Memory) Search(ctx context.Context, q Query) ([]Hit, error) {
 	if strings.TrimSpace(q.Text) == "" {
 		return nil, ErrEmptyQuery
+	}
+	switch q.Mode {
+	case Fused, VectorOnly, TextOnly:
+	default:
+		return nil, fmt.Errorf("searching: unknown mode %v", q.Mode)
 	}
 	limit := q.Limit
 	switch {
@@ -358,7 +368,7 @@ func (m *Memory) Search(ctx context.Context, q Query) ([]Hit, error) {
 	if err != nil {
 		return nil, fmt.Errorf("searching: %w", err)
 	}
-	top := rank(cands, limit)
+	top := rank(cands, q.Mode, limit)
 	hits := make([]Hit, len(top))
 	for i, c := range top {
 		hits[i] = Hit{
@@ -455,27 +465,35 @@ func descending(a, b scored) int {
 	return cmp.Compare(a.i, b.i)
 }
 
-// rank sets the fused score of every candidate and returns the best limit
-// of them, best first: by fused score, then cosine, then document ID and
-// ordinal.
-func rank(cands []candidate, limit int) []*candidate {
-	order := make([]scored, len(cands))
-	for i := range cands {
-		order[i] = scored{cands[i].cosine, int32(i)}
+// rank sets the fused score of every candidate (the shares of the rankings
+// mode uses) and returns the best limit of them, best first: by fused
+// score, then cosine, then document ID and ordinal. A TextOnly ranking
+// leaves out the candidates without a text score.
+func rank(cands []candidate, mode SearchMode, limit int) []*candidate {
+	if mode == TextOnly {
+		cands = slices.DeleteFunc(cands, func(c candidate) bool { return c.bm25 <= 0 })
 	}
-	slices.SortFunc(order, descending)
-	for r, s := range order {
-		cands[s.i].fused = rrf(r + 1)
-	}
-	order = order[:0]
-	for i := range cands {
-		if cands[i].bm25 > 0 {
-			order = append(order, scored{cands[i].bm25, int32(i)})
+	order := make([]scored, 0, len(cands))
+	if mode != TextOnly {
+		for i := range cands {
+			order = append(order, scored{cands[i].cosine, int32(i)})
+		}
+		slices.SortFunc(order, descending)
+		for r, s := range order {
+			cands[s.i].fused = rrf(r + 1)
 		}
 	}
-	slices.SortFunc(order, descending)
-	for r, s := range order {
-		cands[s.i].fused += rrf(r + 1)
+	if mode != VectorOnly {
+		order = order[:0]
+		for i := range cands {
+			if cands[i].bm25 > 0 {
+				order = append(order, scored{cands[i].bm25, int32(i)})
+			}
+		}
+		slices.SortFunc(order, descending)
+		for r, s := range order {
+			cands[s.i].fused += rrf(r + 1)
+		}
 	}
 	return best(cands, limit)
 }

@@ -1,6 +1,9 @@
 package knowledge
 
-import "context"
+import (
+	"context"
+	"strconv"
+)
 
 // Query is one knowledge search.
 type Query struct {
@@ -12,6 +15,38 @@ type Query struct {
 	Tags       []string
 	// Limit is the number of hits; 0 means DefaultLimit.
 	Limit int
+	// Mode chooses the ranking that orders the hits; the zero value,
+	// Fused, is the hybrid search.
+	Mode SearchMode
+}
+
+// SearchMode is the ranking a Query's hits are ordered by.
+type SearchMode int
+
+// The rankings of a search.
+const (
+	// Fused orders chunks by the reciprocal rank fusion of their vector
+	// and full-text rankings.
+	Fused SearchMode = iota
+	// VectorOnly orders chunks by cosine similarity alone.
+	VectorOnly
+	// TextOnly orders chunks by their full-text score alone and returns
+	// only the chunks sharing a term with the query.
+	TextOnly
+)
+
+// String returns "fused", "vector" or "text".
+func (m SearchMode) String() string {
+	switch m {
+	case Fused:
+		return "fused"
+	case VectorOnly:
+		return "vector"
+	case TextOnly:
+		return "text"
+	default:
+		return "SearchMode(" + strconv.Itoa(int(m)) + ")"
+	}
 }
 
 // DefaultLimit is the number of hits of a Query without a Limit.
@@ -34,7 +69,8 @@ type Hit struct {
 
 // Scores of a hit: cosine similarity of the vectors, the full-text score
 // (bm25 or ts_rank; 0 when the text search missed it) and the reciprocal
-// rank fusion of both rankings, which orders the hits.
+// rank fusion of both rankings, which orders the hits (of the one ranking
+// the Query's Mode names, when it is not Fused).
 type Scores struct {
 	Vector float64 `json:"vector"`
 	Text   float64 `json:"text"`
