@@ -3,6 +3,10 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
 	"time"
 
 	"github.com/yanit/yanit/jobs"
@@ -206,6 +210,8 @@ type Queries interface {
 	ListToolSets(ctx context.Context) ([]ToolSet, error)
 	// DeleteToolSet removes a tool set; ErrNotFound when there is none.
 	DeleteToolSet(ctx context.Context, name string) error
+
+	Knowledge
 }
 
 // ToolSet is a document of HTTP tools an integrator declared through the
@@ -232,4 +238,227 @@ type Store interface {
 	// Dialect names the implementation: "postgres" or "sqlite".
 	Dialect() string
 	Close() error
+}
+
+// Knowledge is the stored knowledge index: collections of documents, each
+// document kept as its chunks with their embeddings, found by vector
+// similarity (SearchVector) and by full text (SearchText). The knowledge
+// package fuses the two rankings; the store keeps and finds.
+//
+// Writes are whole: ReplaceDocument swaps a document's version, metadata
+// and chunks, in one transaction (joining the enclosing one inside InTx),
+// so a search running at the same time sees the old version or the new
+// one, never parts of both.
+type Knowledge interface {
+	// EnsureCollection creates the collection c (Name, Model, Dimensions;
+	// CreatedAt is set by the store) or returns the stored one of that
+	// name. A stored collection indexed with another model or dimension is
+	// an error wrapping ErrConflict that says which model it holds and to
+	// run `yanit knowledge reindex`; see KnowledgeCollection.Check.
+	EnsureCollection(ctx context.Context, c KnowledgeCollection) (KnowledgeCollection, error)
+	// ListCollections returns every collection, by name.
+	ListCollections(ctx context.Context) ([]KnowledgeCollection, error)
+
+	// ReplaceDocument stores the version d of a document with its chunks,
+	// all or nothing. When the collection holds the document (same
+	// Collection and ID) with the same Hash, it changes nothing and
+	// reports false; otherwise it deletes the old version's chunks, stores
+	// d and chunks, and reports true. A replaced document keeps its
+	// CreatedAt. The collection must exist (ErrNotFound otherwise), and
+	// every chunk must pass KnowledgeCollection.CheckDocument: an embedding
+	// of another dimension than the collection's is an error naming the
+	// document and both dimensions.
+	ReplaceDocument(ctx context.Context, d KnowledgeDocument, chunks []KnowledgeChunk) (changed bool, err error)
+	// DeleteDocument removes a document and its chunks; ErrNotFound when
+	// the collection does not hold it.
+	DeleteDocument(ctx context.Context, collection, id string) error
+	// GetDocument returns a document's stored version, without its
+	// chunks; ErrNotFound when there is none.
+	GetDocument(ctx context.Context, collection, id string) (KnowledgeDocument, error)
+	// ListDocuments returns the documents of a collection, or of every
+	// collection when it is "", by collection then ID (byte order).
+	ListDocuments(ctx context.Context, collection string) ([]KnowledgeDocument, error)
+
+	// SearchVector returns the chunks passing f whose embeddings are the
+	// most similar to v, most similar first: at most f.SearchLimit() of
+	// them, each with its cosine similarity as Score, in [-1, 1]. Only
+	// chunks whose embeddings have len(v) dimensions are searched; when f
+	// names a collection, it must exist (ErrNotFound) and hold embeddings
+	// of len(v) dimensions (an error otherwise). A chunk whose embedding
+	// is all zeros (the local embedder's for a text without letters or
+	// digits) has no direction and is never returned; a zero v finds
+	// nothing. Stores may search approximately (an HNSW index): a result
+	// may then miss a chunk as similar as one returned, never return one
+	// that fails f.
+	SearchVector(ctx context.Context, v []float32, f ChunkFilter) ([]ChunkHit, error)
+	// SearchText returns the chunks passing f whose document title,
+	// section or text hold any of the words of query, best first (Score
+	// is the store's relevance: higher is better, comparable only within
+	// one result), at most f.SearchLimit() of them. Words are matched in
+	// the document's language as each store can: PostgreSQL stems Turkish
+	// and English; SQLite folds case and diacritics. An empty query is an
+	// error; a query without a word to match finds nothing. When f names a
+	// collection, it must exist (ErrNotFound).
+	SearchText(ctx context.Context, query string, f ChunkFilter) ([]ChunkHit, error)
+}
+
+// KnowledgeCollection is a named set of documents embedded with one model,
+// so that every embedding in it has Dimensions values. A collection keeps
+// its model and dimension for good: embedding with another model means
+// indexing the collection again (`yanit knowledge reindex`).
+type KnowledgeCollection struct {
+	Name       string
+	Model      string // the embedding model, as the llm provider names it
+	Dimensions int
+	CreatedAt  time.Time
+}
+
+// MaxDimensions is the longest embedding a collection may hold, the limit
+// of pgvector's vector type.
+const MaxDimensions = 16000
+
+// Validate reports what makes c unfit to be created: a missing name or
+// model, or a dimension outside 1 to MaxDimensions.
+func (c KnowledgeCollection) Validate() error {
+	switch {
+	case c.Name == "":
+		return errors.New("the collection's name is empty")
+	case c.Model == "":
+		return fmt.Errorf("collection %q: the embedding model is empty", c.Name)
+	case c.Dimensions < 1 || c.Dimensions > MaxDimensions:
+		return fmt.Errorf("collection %q: %d dimensions, want 1 to %d", c.Name, c.Dimensions, MaxDimensions)
+	}
+	return nil
+}
+
+// Check reports, as an error wrapping ErrConflict, that the stored
+// collection c was indexed with another model or dimension than want. The
+// stores return it from EnsureCollection.
+func (c KnowledgeCollection) Check(want KnowledgeCollection) error {
+	if c.Model == want.Model && c.Dimensions == want.Dimensions {
+		return nil
+	}
+	return fmt.Errorf("%w: knowledge collection %q was indexed with model %s (%d dims), not %s (%d dims); "+
+		"run `yanit knowledge reindex` to embed it again with the new model",
+		ErrConflict, c.Name, c.Model, c.Dimensions, want.Model, want.Dimensions)
+}
+
+// CheckDocument reports what keeps the collection c from holding document
+// d with chunks: d must name c and have an ID and a Hash; it must have
+// chunks, each with text, an Ordinal of 1 or more that no other chunk of d
+// has, and an embedding of c's dimension with finite values. The stores
+// call it before they write.
+func (c KnowledgeCollection) CheckDocument(d KnowledgeDocument, chunks []KnowledgeChunk) error {
+	switch {
+	case d.Collection != c.Name:
+		return fmt.Errorf("document %q of collection %q checked against collection %q", d.ID, d.Collection, c.Name)
+	case d.ID == "":
+		return fmt.Errorf("a document of collection %q has an empty ID", c.Name)
+	case d.Hash == "":
+		return fmt.Errorf("document %q: the hash is empty", d.ID)
+	case len(chunks) == 0:
+		return fmt.Errorf("document %q has no chunks", d.ID)
+	}
+	seen := make(map[int]bool, len(chunks))
+	for _, ch := range chunks {
+		switch {
+		case ch.Ordinal < 1:
+			return fmt.Errorf("document %q: chunk ordinal %d, want 1 or more", d.ID, ch.Ordinal)
+		case seen[ch.Ordinal]:
+			return fmt.Errorf("document %q: two chunks have ordinal %d", d.ID, ch.Ordinal)
+		case strings.TrimSpace(ch.Text) == "":
+			return fmt.Errorf("document %q: chunk %d has no text", d.ID, ch.Ordinal)
+		case len(ch.Embedding) != c.Dimensions:
+			return fmt.Errorf("document %q: chunk %d has an embedding of %d dimensions; collection %q holds %d",
+				d.ID, ch.Ordinal, len(ch.Embedding), c.Name, c.Dimensions)
+		}
+		if err := CheckVector(ch.Embedding); err != nil {
+			return fmt.Errorf("document %q: chunk %d: %w", d.ID, ch.Ordinal, err)
+		}
+		seen[ch.Ordinal] = true
+	}
+	return nil
+}
+
+// CheckVector reports what makes v unfit to store or to search with: no
+// values, or a value that is NaN or infinite.
+func CheckVector(v []float32) error {
+	if len(v) == 0 {
+		return errors.New("the embedding is empty")
+	}
+	for i, x := range v {
+		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+			return fmt.Errorf("the embedding's value %d is %v", i, x)
+		}
+	}
+	return nil
+}
+
+// KnowledgeDocument is the stored version of one document of a collection:
+// its metadata and the number of its chunks.
+type KnowledgeDocument struct {
+	Collection string
+	ID         string // unique in the collection, e.g. the file's path
+	Title      string
+	Source     string // the URI or file name a citation shows
+	Language   string // "tr", "en", …: the language of its full-text search
+	Tags       []string
+	Version    string // the caller's label of the version, kept as given
+	// Hash fingerprints the version: ReplaceDocument stores a document
+	// again only when its Hash changed, so it must cover everything the
+	// caller stores (text, metadata, chunking, model).
+	Hash      string
+	Chunks    int       // the number of chunks stored; set by the store
+	CreatedAt time.Time // when the ID was first stored in the collection
+	UpdatedAt time.Time // when this version was stored
+}
+
+// KnowledgeChunk is one piece of a document, as indexed.
+type KnowledgeChunk struct {
+	Ordinal   int    // its place in the document, from 1
+	Section   string // heading path, "Returns > Refunds"
+	Text      string
+	Tokens    int       // the chunker's count, kept as given
+	Embedding []float32 // of the collection's dimension
+}
+
+// Chunk searches return DefaultChunkLimit hits when the filter sets no
+// Limit, and never more than MaxChunkLimit.
+const (
+	DefaultChunkLimit = 10
+	MaxChunkLimit     = 1000
+)
+
+// ChunkFilter narrows a chunk search. Empty fields match all.
+type ChunkFilter struct {
+	Collection string
+	Language   string   // the document's language, exactly
+	Tags       []string // a chunk's document must have all of them
+	Limit      int      // see SearchLimit
+}
+
+// SearchLimit is the number of hits a search with f returns at most:
+// Limit, DefaultChunkLimit when it is 0, MaxChunkLimit when it is more. A
+// negative Limit is an error.
+func (f ChunkFilter) SearchLimit() (int, error) {
+	switch {
+	case f.Limit < 0:
+		return 0, fmt.Errorf("the limit %d is negative", f.Limit)
+	case f.Limit == 0:
+		return DefaultChunkLimit, nil
+	}
+	return min(f.Limit, MaxChunkLimit), nil
+}
+
+// ChunkHit is a chunk a search found, with what a citation needs.
+type ChunkHit struct {
+	Collection string
+	DocumentID string
+	Title      string
+	Source     string
+	Language   string
+	Section    string
+	Text       string
+	Ordinal    int
+	Score      float64 // cosine similarity, or the text search's relevance
 }

@@ -61,6 +61,7 @@ func run(t *testing.T, h Harness) {
 	t.Run("AcceptInbound", func(t *testing.T) { testAcceptInbound(t, h) })
 	t.Run("Turns", func(t *testing.T) { testTurns(t, h) })
 	t.Run("ToolSets", func(t *testing.T) { testToolSets(t, h) })
+	t.Run("Knowledge", func(t *testing.T) { testKnowledge(t, h) })
 	t.Run("Jobs", func(t *testing.T) { testJobs(t, h) })
 	t.Run("JobLeases", func(t *testing.T) { testJobLeases(t, h) })
 	t.Run("JobsConcurrentClaims", func(t *testing.T) { testJobsConcurrentClaims(t, h) })
@@ -88,7 +89,7 @@ func must[T any](v T, err error) func(t *testing.T) T {
 
 // schemaVersion is the newest migration of every store: the stores keep one
 // schema, so a migration added to one store only fails the suite.
-const schemaVersion = 3
+const schemaVersion = 4
 
 func testMigrations(t *testing.T, h Harness) {
 	s := h.New(t)
