@@ -20,7 +20,7 @@ import (
 // goes on and returns the errors of all of them joined, each naming its
 // file. It stops at once only when ctx is done. added counts the documents
 // that were new or changed; re-loading an unchanged folder adds 0.
-func LoadDir(ctx context.Context, m *Memory, fsys fs.FS, collection string) (added int, err error) {
+func LoadDir(ctx context.Context, m Index, fsys fs.FS, collection string) (added int, err error) {
 	var errs []error
 	ids := make(map[string]string) // document ID → path that gave it
 	walkErr := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
@@ -61,7 +61,7 @@ func LoadDir(ctx context.Context, m *Memory, fsys fs.FS, collection string) (add
 }
 
 // loadFile parses, splits and adds one file.
-func loadFile(ctx context.Context, m *Memory, fsys fs.FS, p, collection string, ids map[string]string) (Change, error) {
+func loadFile(ctx context.Context, m Index, fsys fs.FS, p, collection string, ids map[string]string) (Change, error) {
 	data, err := fs.ReadFile(fsys, p)
 	if err != nil {
 		return Unchanged, fmt.Errorf("reading %s: %w", p, err)

@@ -15,6 +15,7 @@ import (
 	"github.com/yanit/yanit/llm"
 	"github.com/yanit/yanit/llm/local"
 	"github.com/yanit/yanit/llm/openai"
+	"github.com/yanit/yanit/store"
 	"github.com/yanit/yanit/tools"
 )
 
@@ -22,10 +23,10 @@ import (
 const demoCollection = "demo"
 
 // assistants builds the engine of every configured business number: it
-// loads each definition, its knowledge and its tools, and trains its
-// classifier. A definition that does not load stops the start with the
+// loads each definition, indexes its knowledge into kst (unchanged files
+// are not embedded again) and trains its classifier. A definition that does not load stops the start with the
 // reason.
-func assistants(ctx context.Context, cfg config.Config, log *slog.Logger, registry *tools.Registry) (assistant.Router, error) {
+func assistants(ctx context.Context, cfg config.Config, log *slog.Logger, registry *tools.Registry, kst store.Knowledge) (assistant.Router, error) {
 	list := cfg.Assistants
 	if len(list) == 0 {
 		list = []config.Assistant{{Name: "demo", PhoneNumberIDs: []string{cfg.WhatsApp.PhoneNumberID}}}
@@ -37,7 +38,7 @@ func assistants(ctx context.Context, cfg config.Config, log *slog.Logger, regist
 	router := assistant.Router{}
 	for _, a := range list {
 		start := time.Now()
-		engine, err := newEngine(ctx, a, provider, registry, log)
+		engine, err := newEngine(ctx, a, provider, registry, kst, log)
 		if err != nil {
 			return nil, fmt.Errorf("assistant %s: %w", a.Name, err)
 		}
@@ -57,12 +58,15 @@ func assistants(ctx context.Context, cfg config.Config, log *slog.Logger, regist
 type models struct {
 	chat  llm.Chatter
 	embed knowledge.Embedder
+	// model and dims name the embeddings, recorded per collection.
+	model string
+	dims  int
 }
 
 // newProvider returns local embeddings and no chat model, or an
 // OpenAI-compatible endpoint's.
 func newProvider(c config.LLM, log *slog.Logger) (models, error) {
-	m := models{embed: local.NewEmbedder(local.DefaultEmbeddingDim)}
+	m := models{embed: local.NewEmbedder(local.DefaultEmbeddingDim), model: local.EmbeddingModel, dims: local.DefaultEmbeddingDim}
 	if c.Provider != "openai" {
 		return m, nil
 	}
@@ -72,7 +76,7 @@ func newProvider(c config.LLM, log *slog.Logger) (models, error) {
 	}
 	m.chat = client
 	if c.EmbeddingModel != "" {
-		m.embed = knowledge.FromLLM(client)
+		m.embed, m.model, m.dims = knowledge.FromLLM(client), c.EmbeddingModel, c.EmbeddingDimensions
 	}
 	return m, nil
 }
@@ -80,7 +84,7 @@ func newProvider(c config.LLM, log *slog.Logger) (models, error) {
 // newEngine builds one assistant: the demo retailer with its knowledge
 // when no file is given, else the definition in a.File with the knowledge
 // in a.KnowledgeDir; its tools come from the process's registry.
-func newEngine(ctx context.Context, a config.Assistant, p models, registry *tools.Registry, log *slog.Logger) (*assistant.Engine, error) {
+func newEngine(ctx context.Context, a config.Assistant, p models, registry *tools.Registry, kst store.Knowledge, log *slog.Logger) (*assistant.Engine, error) {
 	data, collection := configs.DemoAssistant, demoCollection
 	var docs fs.FS = configs.DemoKnowledge()
 	if a.File != "" {
@@ -101,7 +105,7 @@ func newEngine(ctx context.Context, a config.Assistant, p models, registry *tool
 	}
 	deps := assistant.Deps{Tools: registry, Chat: p.chat, Logger: log}
 	if docs != nil {
-		mem := knowledge.NewMemory(p.embed)
+		mem := knowledge.NewStored(kst, p.embed, p.model, p.dims, knowledge.EmbedOptions{})
 		n, err := knowledge.LoadDir(ctx, mem, docs, collection)
 		if err != nil {
 			return nil, fmt.Errorf("loading knowledge: %w", err)

@@ -79,7 +79,7 @@ func chat(ctx context.Context, cfg config.Config, o chatOptions) error {
 	if err := box.loadSets(ctx, st); err != nil {
 		return err
 	}
-	router, err := assistants(ctx, cfg, log, box.registry)
+	router, err := assistants(ctx, cfg, log, box.registry, st)
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -21,6 +23,7 @@ import (
 )
 
 var (
+	routerDir  string // removed by TestMain
 	routerOnce sync.Once
 	router     assistant.Router
 	routerErr  error
@@ -43,7 +46,21 @@ func demoRouter(t *testing.T) assistant.Router {
 			routerErr = err
 			return
 		}
-		router, routerErr = assistants(context.Background(), cfg, log, box.registry)
+		// The shared router keeps its knowledge in a store of its own.
+		routerDir, err = os.MkdirTemp("", "yanit-router-")
+		if err != nil {
+			routerErr = err
+			return
+		}
+		kst, err := sqlite.Open(context.Background(), filepath.Join(routerDir, "knowledge.db"))
+		if err == nil {
+			err = kst.Migrate(context.Background())
+		}
+		if err != nil {
+			routerErr = err
+			return
+		}
+		router, routerErr = assistants(context.Background(), cfg, log, box.registry, kst)
 	})
 	if routerErr != nil {
 		t.Fatal(routerErr)

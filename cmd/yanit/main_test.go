@@ -34,8 +34,10 @@ func TestMain(m *testing.M) {
 		return
 	}
 	code := m.Run()
-	if cliDir != "" {
-		os.RemoveAll(cliDir)
+	for _, dir := range []string{cliDir, routerDir} {
+		if dir != "" {
+			os.RemoveAll(dir)
+		}
 	}
 	os.Exit(code)
 }

@@ -202,7 +202,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, opts serveO
 			err = box.loadSets(ctx, st)
 		}
 		if err == nil && router == nil {
-			router, err = assistants(ctx, cfg, log, box.registry)
+			router, err = assistants(ctx, cfg, log, box.registry, st)
 		}
 		if err == nil {
 			err = wireChannel(cfg, log, st, server, runner, router, box)
