@@ -54,7 +54,7 @@ func TestLoadDirReportsBadFiles(t *testing.T) {
 	fsys := fstest.MapFS{
 		"faq/kargo.md":      {Data: []byte("# Kargo\n\nKargo iki günde gelir.")},
 		"faq/notes.TXT":     {Data: []byte("Mağazada hediye paketi ücretsizdir.")},
-		"faq/brochure.pdf":  {Data: []byte("%PDF-1.7")},
+		"faq/brochure.odt":  {Data: []byte("%PDF-1.7")},
 		"faq/empty.md":      {Data: nil},
 		"faq/latin1.txt":    {Data: []byte("\xfcr\xfcn")},
 		"faq/iade.md":       {Data: []byte("# İade\n\n30 gün içinde iade edilir.")},
@@ -71,7 +71,7 @@ func TestLoadDirReportsBadFiles(t *testing.T) {
 	if err == nil {
 		t.Fatal("no error for the bad files")
 	}
-	for _, bad := range []string{"faq/brochure.pdf", "faq/empty.md", "faq/latin1.txt", "faq/iade.txt"} {
+	for _, bad := range []string{"faq/brochure.odt", "faq/empty.md", "faq/latin1.txt", "faq/iade.txt"} {
 		if !strings.Contains(err.Error(), bad) {
 			t.Errorf("error does not name %s:\n%v", bad, err)
 		}

@@ -58,17 +58,26 @@ type Section struct {
 }
 
 // ErrUnsupportedFormat is returned for a file Parse cannot read.
-var ErrUnsupportedFormat = errors.New("unsupported format (want .md, .markdown or .txt)")
+var ErrUnsupportedFormat = errors.New("unsupported format (want .md, .markdown, .txt, .html, .htm, .csv, .docx or .pdf)")
 
-// Parse parses data by the extension of name: Markdown for .md and
-// .markdown, plain text for .txt (case-insensitive). Any other extension is
-// ErrUnsupportedFormat.
+// Parse parses data by the extension of name (case-insensitive): Markdown
+// for .md and .markdown, plain text for .txt, HTML for .html and .htm, a
+// question-and-answer sheet for .csv (ParseFAQ), Word for .docx and the
+// text layer of .pdf. Any other extension is ErrUnsupportedFormat.
 func Parse(name string, data []byte) (Document, []Section, error) {
 	switch strings.ToLower(path.Ext(name)) {
 	case ".md", ".markdown":
 		return ParseMarkdown(name, data)
 	case ".txt":
 		return ParseText(name, data)
+	case ".html", ".htm":
+		return ParseHTML(name, data)
+	case ".csv":
+		return ParseFAQ(name, data)
+	case ".docx":
+		return ParseDOCX(name, data)
+	case ".pdf":
+		return ParsePDF(name, data)
 	default:
 		return Document{}, nil, fmt.Errorf("parsing %s: %w", name, ErrUnsupportedFormat)
 	}

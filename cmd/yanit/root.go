@@ -56,6 +56,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		newDevCmd(g),
 		newChatCmd(g),
 		newToolsCmd(g),
+		newKnowledgeCmd(g),
 		newDemoBackendCmd(g),
 		newMigrateCmd(g),
 		newConfigCmd(g),
