@@ -533,6 +533,13 @@ func TestPageAPI(t *testing.T) {
 	if in := e.bot.inboundByID(t, tapped.ID); in.ReplyID != "human" || in.Context == nil || in.Context.ID != buttons.ID {
 		t.Errorf("tap arrived as %+v", in)
 	}
+	// The bot answers the tap; the test ends only after that answer, which
+	// the simulator closing would otherwise cut off.
+	if reply, err := u.NextReply(ctx, tapped); err != nil {
+		t.Fatal(err)
+	} else if reply.Outbound == nil || !strings.Contains(whatsapp.Summary(reply.Outbound.Content), "person") {
+		t.Errorf("answer to the tap: %+v", reply)
+	}
 	if code := apiCall(t, e.srv, "POST", base, tap, nil); code != http.StatusConflict {
 		t.Errorf("second tap: http %d, want 409", code)
 	}
