@@ -55,7 +55,7 @@ func (e *Engine) answerFromKnowledge(ctx context.Context, t *turn, in *Intent) e
 		}
 	}
 	if len(support) == 0 {
-		return e.noAnswer(ctx, t, fmt.Sprintf("knowledge: no passage supports an answer (best cosine %.2f)", best))
+		return e.noAnswer(ctx, t, fmt.Sprintf(noKnowledge+"no passage supports an answer (best cosine %.2f)", best))
 	}
 	start = time.Now()
 	var answer string
@@ -72,7 +72,7 @@ func (e *Engine) answerFromKnowledge(ctx context.Context, t *turn, in *Intent) e
 		}
 		if answer == noAnswer {
 			t.stage("generate", start)
-			return e.noAnswer(ctx, t, "knowledge: the model found no answer in the passages")
+			return e.noAnswer(ctx, t, noKnowledge+"the model found no answer in the passages")
 		}
 		// The answer cites passages as [n]: the source line numbers them
 		// the same way.

@@ -22,7 +22,6 @@ type Config struct {
 	// DataDir holds the embedded SQLite file when no database URL is set.
 	DataDir  string   `mapstructure:"data_dir" yaml:"data_dir"`
 	WhatsApp WhatsApp `mapstructure:"whatsapp" yaml:"whatsapp"`
-	API      API      `mapstructure:"api" yaml:"api"`
 	LLM      LLM      `mapstructure:"llm" yaml:"llm"`
 	Tools    Tools    `mapstructure:"tools" yaml:"tools"`
 	// Assistants map business numbers to their assistant. Empty: one demo
@@ -36,8 +35,14 @@ type Config struct {
 type HTTP struct {
 	Addr            string        `mapstructure:"addr" yaml:"addr"`
 	ShutdownTimeout time.Duration `mapstructure:"shutdown_timeout" yaml:"shutdown_timeout"`
-	// MaxBodyBytes caps request bodies (webhooks, uploads stay under it).
+	// MaxBodyBytes caps request bodies but knowledge uploads'.
 	MaxBodyBytes int64 `mapstructure:"max_body_bytes" yaml:"max_body_bytes"`
+	// MaxUploadBytes caps a knowledge upload (many files in one request).
+	MaxUploadBytes int64 `mapstructure:"max_upload_bytes" yaml:"max_upload_bytes"`
+	// TrustedProxies are the addresses or CIDRs of the reverse proxies
+	// whose X-Forwarded-For names the client (sign-in limits, logs); empty
+	// trusts none and takes the connection's address.
+	TrustedProxies []string `mapstructure:"trusted_proxies" yaml:"trusted_proxies"`
 }
 
 // Database selects the store: PostgreSQL when URL is set, else SQLite in DataDir.
@@ -98,12 +103,6 @@ type Tools struct {
 	File string `mapstructure:"file" yaml:"file"`
 }
 
-// API configures access to the admin and agent API.
-type API struct {
-	// AdminToken is the bearer token for automation against the admin API.
-	AdminToken string `mapstructure:"admin_token" yaml:"admin_token" secret:"true"`
-}
-
 // Jobs tunes the background job runner.
 type Jobs struct {
 	Concurrency  int           `mapstructure:"concurrency" yaml:"concurrency"`
@@ -120,7 +119,7 @@ type Log struct {
 // Default returns the defaults every key falls back to.
 func Default() Config {
 	return Config{
-		HTTP:    HTTP{Addr: ":8080", ShutdownTimeout: 15 * time.Second, MaxBodyBytes: 1 << 20},
+		HTTP:    HTTP{Addr: ":8080", ShutdownTimeout: 15 * time.Second, MaxBodyBytes: 1 << 20, MaxUploadBytes: 32 << 20},
 		DataDir: "./data",
 		WhatsApp: WhatsApp{
 			GraphURL:      "https://graph.facebook.com",
@@ -309,15 +308,11 @@ func (c Config) Validate(mode Mode) error {
 			{"whatsapp.access_token", c.WhatsApp.AccessToken},
 			{"whatsapp.app_secret", c.WhatsApp.AppSecret},
 			{"whatsapp.verify_token", c.WhatsApp.VerifyToken},
-			{"api.admin_token", c.API.AdminToken},
 		}
 		for _, r := range required {
 			if r.val == "" {
 				return bad(r.key, "is required")
 			}
-		}
-		if len(c.API.AdminToken) < 16 {
-			return bad("api.admin_token", "must be at least 16 characters")
 		}
 	}
 	return nil

@@ -58,7 +58,6 @@ func TestLoadErrorsNameTheKey(t *testing.T) {
 	full := map[string]string{
 		"YANIT_WHATSAPP_PHONE_NUMBER_ID": "1", "YANIT_WHATSAPP_ACCESS_TOKEN": "a",
 		"YANIT_WHATSAPP_APP_SECRET": "s", "YANIT_WHATSAPP_VERIFY_TOKEN": "v",
-		"YANIT_API_ADMIN_TOKEN": "0123456789abcdef",
 	}
 	cases := []struct {
 		name string
@@ -74,7 +73,6 @@ func TestLoadErrorsNameTheKey(t *testing.T) {
 		{name: "bad level", file: "log:\n  level: loud\n", mode: Tool, want: "log.level"},
 		{name: "serve needs app secret", env: without(full, "YANIT_WHATSAPP_APP_SECRET"), mode: Serve, want: "whatsapp.app_secret: is required"},
 		{name: "serve needs verify token", env: without(full, "YANIT_WHATSAPP_VERIFY_TOKEN"), mode: Serve, want: "whatsapp.verify_token: is required"},
-		{name: "short admin token", env: with(full, "YANIT_API_ADMIN_TOKEN", "short"), mode: Serve, want: "api.admin_token"},
 		{name: "not yaml", file: "http: [\n", mode: Tool, want: "reading"},
 	}
 	for _, c := range cases {
@@ -127,10 +125,9 @@ func TestMasked(t *testing.T) {
 	c.Database.URL = "postgres://yanit:hunter2@db.internal:5432/yanit?sslmode=require"
 	c.WhatsApp.AppSecret = "app-secret-value"
 	c.WhatsApp.AccessToken = "EAAG-token"
-	c.API.AdminToken = "admin-token-value"
 	m := c.Masked()
 	for _, secret := range []string{"hunter2", "app-secret-value", "EAAG-token", "admin-token-value"} {
-		for _, s := range []string{m.Database.URL, m.WhatsApp.AppSecret, m.WhatsApp.AccessToken, m.API.AdminToken} {
+		for _, s := range []string{m.Database.URL, m.WhatsApp.AppSecret, m.WhatsApp.AccessToken} {
 			if strings.Contains(s, secret) {
 				t.Fatalf("masked config still shows %q", secret)
 			}

@@ -21,6 +21,10 @@ type Chunk struct {
 	Section string // the section's heading path
 	Text    string
 	Tokens  int // EstimateTokens(Text)
+	// Tags are the section's own tags (a FAQ row's), besides the
+	// document's: a search filtered by tags (Query.Tags) finds the chunk
+	// when it has each of them, its own or its document's.
+	Tags []string
 }
 
 // EstimateTokens estimates the model tokens of text as its whitespace-
@@ -48,7 +52,8 @@ func maxWords(budget int) int { return budget * 10 / 13 }
 // they leave room for new text; the overlap is never a partial sentence.
 //
 // Blocks are joined with a blank line, sentences of one block with a space.
-// The budget must be at least 2 (one word) and the overlap in [0, budget).
+// Every chunk of a section has the section's Tags. The budget must be at
+// least 2 (one word) and the overlap in [0, budget).
 func Split(sections []Section, budget, overlap int) ([]Chunk, error) {
 	if budget < 2 {
 		return nil, fmt.Errorf("chunk budget %d tokens: want at least 2", budget)
@@ -80,7 +85,7 @@ func splitSection(out []Chunk, s Section, budget, overlap int) []Chunk {
 	emit := func() {
 		if len(cur) > 0 {
 			text := join(cur)
-			out = append(out, Chunk{Section: s.Path, Text: text, Tokens: tokens(words)})
+			out = append(out, Chunk{Section: s.Path, Text: text, Tokens: tokens(words), Tags: slices.Clone(s.Tags)})
 		}
 	}
 	for b, block := range s.Blocks {

@@ -115,6 +115,7 @@ type indexedChunk struct {
 	text    string
 	vec     []float32 // unit length, or zero
 	length  int       // number of words indexed (stopwords aside), for BM25
+	tags    []string  // its own, besides its document's (see tags.go)
 }
 
 // NewMemory returns an empty index that embeds with e.
@@ -203,6 +204,7 @@ func (m *Memory) index(ctx context.Context, doc Document, chunks []Chunk) (*inde
 			section: c.Section,
 			text:    c.Text,
 			length:  n,
+			tags:    slices.Clone(c.Tags),
 		}
 	}
 	dim := 0
@@ -262,6 +264,7 @@ func fingerprint(doc Document, chunks []Chunk) [sha256.Size]byte {
 	for _, c := range chunks {
 		write(c.Section, c.Text)
 	}
+	writeChunkTags(h, chunks)
 	var sum [sha256.Size]byte
 	h.Sum(sum[:0])
 	return sum
@@ -299,7 +302,8 @@ func (m *Memory) Documents() []Document {
 	return out
 }
 
-// matches reports whether a document passes the filters of q.
+// matches reports whether a document passes the filters of q; its chunks
+// then pass its tags filter when passing says so.
 func (d *indexedDoc) matches(q Query) bool {
 	if q.Collection != "" && d.doc.Collection != q.Collection {
 		return false
@@ -307,12 +311,7 @@ func (d *indexedDoc) matches(q Query) bool {
 	if q.Language != "" && d.doc.Language != q.Language {
 		return false
 	}
-	for _, t := range q.Tags {
-		if !slices.Contains(d.doc.Tags, t) {
-			return false
-		}
-	}
-	return true
+	return d.mayHaveTags(q.Tags)
 }
 
 // Search returns the chunks that best answer q, best first: up to q.Limit
@@ -410,16 +409,26 @@ func (m *Memory) candidates(ctx context.Context, q Query, qv []float32, qterms [
 		if !d.matches(q) {
 			continue
 		}
+		at := d.passing(q.Tags) // nil: every chunk passes
 		base := len(cands)
 		for i := range d.chunks {
+			if at != nil && at[i] < 0 {
+				continue
+			}
 			c := &d.chunks[i]
 			cands = append(cands, candidate{doc: d, chunk: c, cosine: dot(qv, c.vec)})
 			totalLen += c.length
 		}
-		tfs = append(tfs, make([]int32, len(d.chunks)*nt)...)
+		tfs = append(tfs, make([]int32, (len(cands)-base)*nt)...)
 		for j, t := range qterms {
 			for _, p := range d.postings[t] {
-				tfs[(base+int(p.chunk))*nt+j] = p.tf
+				i := p.chunk
+				if at != nil {
+					if i = at[i]; i < 0 {
+						continue
+					}
+				}
+				tfs[(base+int(i))*nt+j] = p.tf
 				df[j]++
 			}
 		}

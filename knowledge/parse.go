@@ -55,6 +55,9 @@ type Section struct {
 	// bullet becomes "- ", a quote loses its "> ". Inline markup (emphasis,
 	// links) is kept as written.
 	Blocks []string
+	// Tags are the section's own, besides the document's: a FAQ row's
+	// (ParseFAQ). Split gives them to the section's chunks.
+	Tags []string
 }
 
 // ErrUnsupportedFormat is returned for a file Parse cannot read.

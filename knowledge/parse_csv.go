@@ -20,10 +20,11 @@ import (
 // etiket); other columns are ignored. Fields are separated by commas or by
 // semicolons, as spreadsheets set to Turkish save them, or by tabs: the one
 // of these that occurs most often in the header row. A tags cell lists tags
-// separated by commas, semicolons or "|"; the Document's Tags are those of
-// all rows, each once, in order of first use. Blank rows are skipped. The
-// title is the file name without directory or extension, the language what
-// local.DetectLanguage finds.
+// separated by commas, semicolons or "|": they are its row's Section's
+// Tags, each once, so that a search filtered by a tag finds only the rows
+// that have it; the Document has no tags of its own. Blank rows are
+// skipped. The title is the file name without directory or extension, the
+// language what local.DetectLanguage finds.
 //
 // An empty file, invalid UTF-8 (save the sheet as "CSV UTF-8"), malformed
 // CSV, a header without a question or an answer column, or a row with an
@@ -51,7 +52,6 @@ func ParseFAQ(name string, data []byte) (Document, []Section, error) {
 	}
 	var (
 		sections []Section
-		tags     []string
 		errs     []error
 	)
 	for {
@@ -85,12 +85,13 @@ func ParseFAQ(name string, data []byte) (Document, []Section, error) {
 			errs = append(errs, fmt.Errorf("parsing %s: line %d: no answer", name, line))
 			continue
 		}
-		sections = append(sections, Section{Path: question, Blocks: []string{answer}})
+		var tags []string
 		for tag := range strings.FieldsFuncSeq(cell(cols.tags), func(r rune) bool { return r == ',' || r == ';' || r == '|' }) {
 			if tag = strings.TrimSpace(tag); tag != "" && !slices.Contains(tags, tag) {
 				tags = append(tags, tag)
 			}
 		}
+		sections = append(sections, Section{Path: question, Blocks: []string{answer}, Tags: tags})
 	}
 	if len(errs) > 0 {
 		return Document{}, nil, errors.Join(errs...)
@@ -98,7 +99,7 @@ func ParseFAQ(name string, data []byte) (Document, []Section, error) {
 	if len(sections) == 0 {
 		return Document{}, nil, fmt.Errorf("parsing %s: no question rows under the header", name)
 	}
-	return document(name, data, frontMatter{Tags: tags}, "", sections)
+	return document(name, data, frontMatter{}, "", sections)
 }
 
 // faqLayout holds the indexes of the columns of a FAQ file; tags is -1 when

@@ -1,12 +1,15 @@
 package knowledge_test
 
 import (
+	"context"
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/yanit/yanit/knowledge"
+	"github.com/yanit/yanit/llm/local"
 )
 
 func TestParseFAQ(t *testing.T) {
@@ -25,12 +28,14 @@ func TestParseFAQ(t *testing.T) {
 	if doc.ID != "destek/sss" || doc.Title != "sss" || doc.Language != "tr" {
 		t.Errorf("document %+v: want ID destek/sss, title sss, language tr", doc)
 	}
-	if want := []string{"kargo", "teslimat", "iade"}; !reflect.DeepEqual(doc.Tags, want) {
-		t.Errorf("tags %q, want %q", doc.Tags, want)
+	// The tags are each row's own, not the document's.
+	if doc.Tags != nil {
+		t.Errorf("document tags %q, want none", doc.Tags)
 	}
 	want := []knowledge.Section{
-		{Path: "Kargom ne zaman gelir?", Blocks: []string{"Siparişler 2 iş gününde kargoya verilir.\nTakip numarası e-posta ile gelir."}},
-		{Path: "İade süresi kaç gün?", Blocks: []string{"30 gün içinde iade edebilirsiniz."}},
+		{Path: "Kargom ne zaman gelir?", Blocks: []string{"Siparişler 2 iş gününde kargoya verilir.\nTakip numarası e-posta ile gelir."},
+			Tags: []string{"kargo", "teslimat"}},
+		{Path: "İade süresi kaç gün?", Blocks: []string{"30 gün içinde iade edebilirsiniz."}, Tags: []string{"iade", "kargo"}},
 		{Path: "Fatura; nereden indirilir?", Blocks: []string{"Siparişlerim sayfasından indirebilirsiniz."}},
 	}
 	if !reflect.DeepEqual(sections, want) {
@@ -41,8 +46,9 @@ func TestParseFAQ(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(chunks) != 3 || chunks[1].Section != "İade süresi kaç gün?" || chunks[1].Text != "30 gün içinde iade edebilirsiniz." {
-		t.Errorf("chunks %+v: want one a row, the question as section", chunks)
+	if len(chunks) != 3 || chunks[1].Section != "İade süresi kaç gün?" || chunks[1].Text != "30 gün içinde iade edebilirsiniz." ||
+		!reflect.DeepEqual(chunks[1].Tags, []string{"iade", "kargo"}) || chunks[2].Tags != nil {
+		t.Errorf("chunks %+v: want one a row, the question as section, the row's tags as tags", chunks)
 	}
 }
 
@@ -97,5 +103,85 @@ func TestParseFAQErrors(t *testing.T) {
 	_, _, err := knowledge.Parse("faq/gaps.csv", []byte("question,answer\nSecret question?,\n"))
 	if err == nil || strings.Contains(err.Error(), "Secret") {
 		t.Errorf("error %v: want one that does not quote the file", err)
+	}
+}
+
+// TestFAQRowTags: a FAQ sheet's rows keep their own tags, so a search
+// filtered by one row's tag finds that row alone, in the in-memory index
+// and in both stores, by either ranking; a tag the document has (ingest
+// --tags) still finds every row.
+func TestFAQRowTags(t *testing.T) {
+	const sheet = "question,answer,tags\n" +
+		"How long does delivery take?,Parcels arrive in two to three days.,shipping\n" +
+		"Can I return an item?,Items can be returned within 30 days.,returns|refunds\n" +
+		"Where is my invoice?,Invoices are on the orders page.,\n" +
+		"Is return shipping free?,Return shipping is free for every order.,returns;shipping\n"
+	indexes := map[string]func(t *testing.T) knowledge.Index{
+		"memory": func(t *testing.T) knowledge.Index { return knowledge.NewMemory(local.NewEmbedder(256)) },
+	}
+	for name, open := range storedIndexes {
+		indexes[name] = func(t *testing.T) knowledge.Index {
+			e := local.NewEmbedder(256)
+			return knowledge.NewStored(open(t), e, e.Model(), e.Dim(), knowledge.EmbedOptions{})
+		}
+	}
+	for name, open := range indexes {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			idx := open(t)
+			doc, sections, err := knowledge.ParseFAQ("faq.csv", []byte(sheet))
+			if err != nil {
+				t.Fatal(err)
+			}
+			doc.Collection, doc.Tags = "shop", []string{"faq"}
+			chunks, err := knowledge.Split(sections, knowledge.DefaultChunkTokens, knowledge.DefaultOverlapTokens)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if change, err := idx.Add(ctx, doc, chunks); err != nil || change != knowledge.Added {
+				t.Fatalf("adding the sheet: %v, %v", change, err)
+			}
+			for _, tc := range []struct {
+				tags []string
+				want []string // the questions found
+			}{
+				{[]string{"refunds"}, []string{"Can I return an item?"}},
+				{[]string{"returns"}, []string{"Can I return an item?", "Is return shipping free?"}},
+				{[]string{"shipping", "returns"}, []string{"Is return shipping free?"}},
+				{[]string{"faq", "shipping"}, []string{"How long does delivery take?", "Is return shipping free?"}},
+				{[]string{"faq"}, []string{"Can I return an item?", "How long does delivery take?", "Is return shipping free?", "Where is my invoice?"}},
+				{[]string{"refunds", "shipping"}, nil},
+			} {
+				for _, mode := range []knowledge.SearchMode{knowledge.Fused, knowledge.VectorOnly} {
+					hits, err := idx.Search(ctx, knowledge.Query{Text: "return delivery invoice items", Collection: "shop",
+						Tags: tc.tags, Limit: 10, Mode: mode})
+					if err != nil {
+						t.Fatal(err)
+					}
+					var got []string
+					for _, h := range hits {
+						got = append(got, h.Section)
+					}
+					slices.Sort(got)
+					if !slices.Equal(got, tc.want) {
+						t.Errorf("%v search with tags %v found %q, want %q", mode, tc.tags, got, tc.want)
+					}
+				}
+			}
+
+			// A row's tags changed, nothing else: the document is stored
+			// again, and its rows are found by their new tags.
+			chunks[2].Tags = []string{"orders"}
+			if change, err := idx.Add(ctx, doc, chunks); err != nil || change != knowledge.Replaced {
+				t.Fatalf("adding the sheet with a row's new tags: %v, %v; want it replaced", change, err)
+			}
+			hits, err := idx.Search(ctx, knowledge.Query{Text: "invoice", Collection: "shop", Tags: []string{"orders"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(hits) != 1 || hits[0].Section != "Where is my invoice?" {
+				t.Errorf("search with the row's new tag = %s, want the invoice row alone", describe(hits))
+			}
+		})
 	}
 }

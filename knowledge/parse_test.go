@@ -105,7 +105,11 @@ func TestParseMarkdown(t *testing.T) {
 func dump(sections []knowledge.Section) string {
 	var b strings.Builder
 	for _, s := range sections {
-		b.WriteString("[" + s.Path + "]\n")
+		b.WriteString("[" + s.Path + "]")
+		if len(s.Tags) > 0 {
+			b.WriteString(" tags " + strings.Join(s.Tags, ","))
+		}
+		b.WriteString("\n")
 		for _, block := range s.Blocks {
 			b.WriteString("  «" + block + "»\n")
 		}

@@ -81,7 +81,7 @@ func (s *Stored) Add(ctx context.Context, doc Document, chunks []Chunk) (Change,
 		Language: doc.Language, Tags: doc.Tags, Version: doc.Version, Hash: hash}
 	kc := make([]store.KnowledgeChunk, len(chunks))
 	for i, c := range chunks {
-		kc[i] = store.KnowledgeChunk{Ordinal: i + 1, Section: c.Section, Text: c.Text, Tokens: c.Tokens, Embedding: vecs[i]}
+		kc[i] = store.KnowledgeChunk{Ordinal: i + 1, Section: c.Section, Text: c.Text, Tokens: c.Tokens, Embedding: vecs[i], Tags: c.Tags}
 	}
 	changed, err := s.st.ReplaceDocument(ctx, kd, kc)
 	switch {

@@ -142,7 +142,24 @@ type Turn struct {
 	Trace          json.RawMessage // stage details: candidates, slots, tools, sources, latencies
 	LatencyMS      float64
 	CreatedAt      time.Time
+	// Input is the text of the inbound messages the turn answered, one
+	// per line; only ListRecentTurns fills it.
+	Input string
 }
+
+// TurnFilter selects the turns of ListRecentTurns.
+type TurnFilter struct {
+	// Since is the oldest time a turn may have been stored at.
+	Since time.Time
+	// Decisions keeps the turns of these decisions; empty keeps all.
+	Decisions []string
+	// Limit bounds the turns returned, 1 to MaxRecentTurns; 0 means
+	// MaxRecentTurns.
+	Limit int
+}
+
+// MaxRecentTurns is the most turns ListRecentTurns returns at once.
+const MaxRecentTurns = 5000
 
 // Queries are the operations available on a Store and inside a transaction.
 type Queries interface {
@@ -202,6 +219,9 @@ type Queries interface {
 
 	InsertTurn(ctx context.Context, t Turn) (Turn, error)
 	ListTurns(ctx context.Context, conversationID int64) ([]Turn, error)
+	// ListRecentTurns returns the turns of every conversation passing f,
+	// newest first, each with its Input.
+	ListRecentTurns(ctx context.Context, f TurnFilter) ([]Turn, error)
 
 	// PutToolSet stores a named document of HTTP tool declarations (the
 	// YAML of tools.LoadHTTPTools), replacing the one of that name.
@@ -212,6 +232,7 @@ type Queries interface {
 	DeleteToolSet(ctx context.Context, name string) error
 
 	Knowledge
+	Users
 }
 
 // ToolSet is a document of HTTP tools an integrator declared through the
@@ -300,6 +321,18 @@ type Knowledge interface {
 	// error; a query without a word to match finds nothing. When f names a
 	// collection, it must exist (ErrNotFound).
 	SearchText(ctx context.Context, query string, f ChunkFilter) ([]ChunkHit, error)
+
+	// ListChunks returns the chunks of a stored document, by ordinal,
+	// without their embeddings (Embedding is nil); ErrNotFound when the
+	// collection does not hold the document.
+	ListChunks(ctx context.Context, collection, documentID string) ([]KnowledgeChunk, error)
+	// SetCollectionModel records that the stored collection c.Name is
+	// indexed with c.Model and c.Dimensions from now on (CreatedAt is
+	// kept); ErrNotFound when there is none, and c must pass Validate.
+	// It changes no chunk: chunks of the old dimension stay until they are
+	// replaced, so a reindex calls it in the transaction that replaces
+	// every document of the collection (knowledge.Reindex).
+	SetCollectionModel(ctx context.Context, c KnowledgeCollection) error
 }
 
 // KnowledgeCollection is a named set of documents embedded with one model,
@@ -420,6 +453,9 @@ type KnowledgeChunk struct {
 	Text      string
 	Tokens    int       // the chunker's count, kept as given
 	Embedding []float32 // of the collection's dimension
+	// Tags are the chunk's own tags (a FAQ row's), besides its
+	// document's: a filter on tags sees the chunk with both.
+	Tags []string
 }
 
 // Chunk searches return DefaultChunkLimit hits when the filter sets no
@@ -433,7 +469,7 @@ const (
 type ChunkFilter struct {
 	Collection string
 	Language   string   // the document's language, exactly
-	Tags       []string // a chunk's document must have all of them
+	Tags       []string // a chunk must have all of them, its own or its document's
 	Limit      int      // see SearchLimit
 }
 
@@ -461,4 +497,16 @@ type ChunkHit struct {
 	Text       string
 	Ordinal    int
 	Score      float64 // cosine similarity, or the text search's relevance
+}
+
+// CheckLimit returns the limit f asks for, MaxRecentTurns for 0, or an
+// error naming a limit out of range.
+func (f TurnFilter) CheckLimit() (int, error) {
+	switch {
+	case f.Limit == 0:
+		return MaxRecentTurns, nil
+	case f.Limit < 0 || f.Limit > MaxRecentTurns:
+		return 0, fmt.Errorf("limit %d: want 1 to %d", f.Limit, MaxRecentTurns)
+	}
+	return f.Limit, nil
 }

@@ -1,15 +1,12 @@
 package web
 
 import (
-	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -20,40 +17,16 @@ import (
 // maxListLimit is the largest limit ListConversations accepts.
 const maxListLimit = 500
 
-// apiRoutes declares the read API under /api/v1, behind the admin token.
+// apiRoutes declares the API under /api/v1. Every route needs an API token
+// or a console session, and names the roles it lets through.
 func (s *Server) apiRoutes(r gin.IRouter) {
-	v1 := r.Group("/api/v1", s.requireAdmin())
-	v1.GET("/conversations", s.listConversations)
-	v1.GET("/conversations/:id", s.getConversation)
-	v1.GET("/conversations/:id/turns", s.listTurns)
-	s.toolRoutes(v1)
-}
-
-// requireAdmin lets a request through only with Authorization: Bearer and
-// the configured admin token. Without a configured token the API is off.
-func (s *Server) requireAdmin() gin.HandlerFunc {
-	return func(c *gin.Context) {
-		if s.adminToken == "" {
-			writeError(c, http.StatusForbidden, "the API is disabled: set api.admin_token (YANIT_API_ADMIN_TOKEN) to enable it")
-			return
-		}
-		scheme, token, _ := strings.Cut(c.GetHeader("Authorization"), " ")
-		token = strings.TrimSpace(token)
-		if !strings.EqualFold(scheme, "Bearer") || token == "" {
-			c.Header("WWW-Authenticate", `Bearer realm="yanit"`)
-			writeError(c, http.StatusUnauthorized, "missing bearer token: send the header Authorization: Bearer followed by api.admin_token")
-			return
-		}
-		// Hashing first makes the comparison constant-time in the length too.
-		got, want := sha256.Sum256([]byte(token)), sha256.Sum256([]byte(s.adminToken))
-		if subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
-			s.log.Warn("api request refused: wrong bearer token", slog.String("route", c.FullPath()), slog.String("remote", c.ClientIP()))
-			c.Header("WWW-Authenticate", `Bearer realm="yanit", error="invalid_token"`)
-			writeError(c, http.StatusUnauthorized, "invalid bearer token")
-			return
-		}
-		c.Next()
-	}
+	v1 := r.Group("/api/v1", s.authenticate(false))
+	conv := v1.Group("", allow(store.RoleAgent, store.RoleQA))
+	conv.GET("/conversations", s.listConversations)
+	conv.GET("/conversations/:id", s.getConversation)
+	conv.GET("/conversations/:id/turns", s.listTurns)
+	s.toolRoutes(v1.Group("", allow()))
+	s.knowledgeRoutes(v1.Group("/knowledge", allow(store.RoleContent)))
 }
 
 // apiStore returns the attached store, or answers 503 with the reason it is

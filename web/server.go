@@ -30,7 +30,9 @@ type Server struct {
 	backend  atomic.Pointer[Backend]
 	notReady atomic.Pointer[string] // why the backend is not attached yet
 
-	adminToken string // bearer token of /api; empty turns the API off
+	maxUpload int64 // body limit of knowledge uploads
+	proxies   []string
+	signIns   signInLimiter
 
 	signatureFailures *prometheus.CounterVec
 	channelMetrics    *channel.Metrics
@@ -49,9 +51,12 @@ type Options struct {
 	// Mounts serve whole path prefixes with other handlers, e.g. the
 	// simulator of yanit dev at /sim.
 	Mounts map[string]http.Handler
-	// AdminToken is the bearer token of the /api routes; empty disables
-	// them (they answer 403).
-	AdminToken string
+	// MaxUploadBytes bounds a knowledge upload's body (many files); 0
+	// means 32 MiB.
+	MaxUploadBytes int64
+	// TrustedProxies are the proxies whose X-Forwarded-For names the
+	// client; empty trusts none.
+	TrustedProxies []string
 }
 
 // WhatsApp holds the secrets the webhook checks.
@@ -66,12 +71,14 @@ type Backend struct {
 	Receiver *channel.Receiver
 	// Tools administers the tool sets of /api/v1/tools; nil answers 503.
 	Tools ToolAdmin
+	// Knowledge is the index of /api/v1/knowledge; nil answers 503.
+	Knowledge KnowledgeAdmin
 }
 
 // NewServer returns a server with no store attached: /readyz answers 503
 // until SetStore is called.
 func NewServer(o Options) (*Server, error) {
-	s := &Server{log: o.Logger, registry: o.Registry, version: o.Version, maxBody: o.MaxBodyBytes, whatsapp: o.WhatsApp, adminToken: o.AdminToken, mounts: o.Mounts}
+	s := &Server{log: o.Logger, registry: o.Registry, version: o.Version, maxBody: o.MaxBodyBytes, whatsapp: o.WhatsApp, maxUpload: o.MaxUploadBytes, proxies: o.TrustedProxies, mounts: o.Mounts}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -80,6 +87,9 @@ func NewServer(o Options) (*Server, error) {
 	}
 	if s.maxBody <= 0 {
 		s.maxBody = 1 << 20
+	}
+	if s.maxUpload <= 0 {
+		s.maxUpload = 32 << 20
 	}
 	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "yanit_http_requests_total",
@@ -104,6 +114,9 @@ func NewServer(o Options) (*Server, error) {
 			return nil, fmt.Errorf("registering metrics: %w", err)
 		}
 	}
+	if err := gin.New().SetTrustedProxies(s.proxies); err != nil {
+		return nil, fmt.Errorf("http.trusted_proxies: %w", err)
+	}
 	s.SetNotReady("database: not connected yet")
 	return s, nil
 }
@@ -123,6 +136,10 @@ func (s *Server) SetNotReady(reason string) { s.notReady.Store(&reason) }
 func (s *Server) Routes() http.Handler {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
+	if err := r.SetTrustedProxies(s.proxies); err != nil {
+		// NewServer checked them: this cannot fail.
+		panic(err)
+	}
 	r.Use(s.recoverer(), s.observe(), s.limitBody())
 	r.GET("/healthz", s.healthz)
 	r.GET("/readyz", s.readyz)
@@ -130,6 +147,7 @@ func (s *Server) Routes() http.Handler {
 	r.GET("/webhooks/whatsapp", s.webhookVerify)
 	r.POST("/webhooks/whatsapp", s.webhookReceive)
 	s.apiRoutes(r)
+	s.consoleRoutes(r)
 	for prefix, h := range s.mounts {
 		r.Any(prefix, gin.WrapH(h))
 		r.Any(prefix+"/*path", gin.WrapH(h))
@@ -182,9 +200,15 @@ func (s *Server) observe() gin.HandlerFunc {
 	}
 }
 
+// limitBody bounds every request's body: uploads to the knowledge base by
+// MaxUploadBytes, the rest (webhooks, API calls) by MaxBodyBytes.
 func (s *Server) limitBody() gin.HandlerFunc {
 	return func(c *gin.Context) {
-		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, s.maxBody)
+		limit := s.maxBody
+		if c.FullPath() == uploadRoute {
+			limit = s.maxUpload
+		}
+		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit)
 		c.Next()
 	}
 }

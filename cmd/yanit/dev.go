@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -12,6 +13,8 @@ import (
 
 	"github.com/yanit/yanit/config"
 	"github.com/yanit/yanit/configs"
+	"github.com/yanit/yanit/store"
+	"github.com/yanit/yanit/web"
 )
 
 func newDevCmd(g *globals) *cobra.Command {
@@ -28,6 +31,8 @@ func newDevCmd(g *globals) *cobra.Command {
 			log := newLogger(g.stderr, cfg.Log)
 			return serve(cmd.Context(), cfg, log, serveOptions{simulator: true, started: func(a *app) {
 				printDevBanner(g.stdout, a, generated)
+			}, onStore: func(ctx context.Context, st store.Store) error {
+				return ensureDevAdmin(ctx, st, g.stdout)
 			}})
 		},
 	}
@@ -65,7 +70,6 @@ func fillDevSecrets(cfg *config.Config) map[string]string {
 		{"whatsapp.app_secret", &cfg.WhatsApp.AppSecret},
 		{"whatsapp.verify_token", &cfg.WhatsApp.VerifyToken},
 		{"whatsapp.access_token", &cfg.WhatsApp.AccessToken},
-		{"api.admin_token", &cfg.API.AdminToken},
 	} {
 		if *s.val == "" {
 			*s.val = "dev-" + randomHex(16)
@@ -92,13 +96,41 @@ func printDevBanner(w io.Writer, a *app, generated map[string]string) {
 	if a.sim != nil {
 		fmt.Fprintf(w, "  chat      %s/sim   (WhatsApp simulator: chat with the demo assistant)\n", base)
 	}
+	fmt.Fprintf(w, "  console   %s/console/   (knowledge; sign in as below)\n", base)
 	if len(generated) > 0 {
 		fmt.Fprintf(w, "\n  dev secrets, generated for this run only (set YANIT_* to fix them):\n")
-		for _, k := range []string{"whatsapp.app_secret", "whatsapp.verify_token", "whatsapp.access_token", "api.admin_token"} {
+		for _, k := range []string{"whatsapp.app_secret", "whatsapp.verify_token", "whatsapp.access_token"} {
 			if v, ok := generated[k]; ok {
 				fmt.Fprintf(w, "    %-22s %s\n", k, v)
 			}
 		}
 	}
 	fmt.Fprintf(w, "\n  Ctrl-C stops it.\n\n")
+}
+
+// DevAdmin is the login of the user yanit dev makes in an empty store.
+const DevAdmin = "admin"
+
+// ensureDevAdmin makes the first user of a store without users, an admin
+// with a random password printed once on w, so that the console and the
+// API of yanit dev are usable at once. A store with users is left alone.
+func ensureDevAdmin(ctx context.Context, st store.Store, w io.Writer) error {
+	users, err := st.ListUsers(ctx)
+	if err != nil {
+		return err
+	}
+	if len(users) > 0 {
+		fmt.Fprintf(w, "  console users exist already (yanit users list; yanit users password %s resets a password)\n\n", users[0].Login)
+		return nil
+	}
+	password := "dev-" + randomHex(12)
+	hash, err := web.HashPassword(password)
+	if err != nil {
+		return err
+	}
+	if _, err := st.CreateUser(ctx, store.User{Login: DevAdmin, Name: "Dev admin", Role: store.RoleAdmin, PasswordHash: hash}); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "  console user made for this store, shown once:\n    login     %s\n    password  %s\n\n", DevAdmin, password)
+	return nil
 }

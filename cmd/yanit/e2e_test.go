@@ -85,6 +85,35 @@ func startDev(t *testing.T, databaseURL string) *app {
 // cancels serve's context (as SIGTERM does) and returns what serve returned.
 func startDevStoppable(t *testing.T, databaseURL string) (*app, func() error) {
 	t.Helper()
+	return startDevWith(t, databaseURL, demoRouter(t))
+}
+
+// startDevOwnAssistants is startDev with the assistants built on the
+// app's own store, as yanit dev builds them, so that what the knowledge
+// API changes is what they answer from.
+func startDevOwnAssistants(t *testing.T) *app {
+	t.Helper()
+	return startDevOwnAssistantsOn(t, "")
+}
+
+// startDevOwnAssistantsOn is startDevOwnAssistants on the database (""
+// for SQLite).
+func startDevOwnAssistantsOn(t *testing.T, databaseURL string) *app {
+	t.Helper()
+	demoRouter(t) // trains the classifier once per process; the build below reuses it
+	a, stop := startDevWith(t, databaseURL, nil)
+	t.Cleanup(func() {
+		if err := stop(); err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	})
+	return a
+}
+
+// startDevWith starts yanit dev in process, answering with router, or
+// with the assistants of the config when it is nil.
+func startDevWith(t *testing.T, databaseURL string, router assistant.Router) (*app, func() error) {
+	t.Helper()
 	cfg, err := devDefaults()
 	if err != nil {
 		t.Fatal(err)
@@ -101,7 +130,7 @@ func startDevStoppable(t *testing.T, databaseURL string) (*app, func() error) {
 	started := make(chan *app, 1)
 	done := make(chan error, 1)
 	go func() {
-		done <- serve(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), serveOptions{simulator: true, router: demoRouter(t), started: func(a *app) { started <- a }})
+		done <- serve(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), serveOptions{simulator: true, router: router, started: func(a *app) { started <- a }})
 	}()
 	var once sync.Once
 	var serveErr error

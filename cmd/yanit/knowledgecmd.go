@@ -24,22 +24,26 @@ import (
 func newKnowledgeCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "knowledge",
-		Short: "Ingest, list, search and delete the documents assistants answer from",
+		Short: "Ingest, list, search, delete and reindex the documents assistants answer from",
 		Long: "knowledge manages the knowledge index in the store the config selects: the SQLite file\n" +
 			"in data_dir, or PostgreSQL when YANIT_DATABASE_URL is set. Documents are embedded\n" +
 			"with the configured provider (llm.provider), the local embedder by default.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(newKnowledgeIngestCmd(g), newKnowledgeListCmd(g), newKnowledgeSearchCmd(g), newKnowledgeDeleteCmd(g))
+	cmd.AddCommand(newKnowledgeIngestCmd(g), newKnowledgeListCmd(g), newKnowledgeSearchCmd(g), newKnowledgeDeleteCmd(g),
+		newKnowledgeReindexCmd(g))
 	return cmd
 }
 
 // knowledgeIndex is the store and the knowledge index of the local
-// commands; close releases the store.
+// commands, with the embedder the index uses; close releases the store.
 type knowledgeIndex struct {
 	st    store.Store
 	index *knowledge.Stored
+	embed knowledge.Embedder
+	model string // the embedder's
+	dims  int
 }
 
 // openKnowledge opens and migrates the store as yanit chat would and
@@ -59,7 +63,8 @@ func openKnowledge(ctx context.Context, g *globals) (*knowledgeIndex, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &knowledgeIndex{st: st, index: knowledge.NewStored(st, p.embed, p.model, p.dims, knowledge.EmbedOptions{})}, nil
+	return &knowledgeIndex{st: st, index: knowledge.NewStored(st, p.embed, p.model, p.dims, knowledge.EmbedOptions{}),
+		embed: p.embed, model: p.model, dims: p.dims}, nil
 }
 
 func (k *knowledgeIndex) close() { k.st.Close() }
@@ -414,4 +419,121 @@ func newKnowledgeDeleteCmd(g *globals) *cobra.Command {
 	cmd.Flags().StringVar(&collection, "collection", "", "the collection the documents are in")
 	_ = cmd.MarkFlagRequired("collection")
 	return cmd
+}
+
+func newKnowledgeReindexCmd(g *globals) *cobra.Command {
+	var collection string
+	cmd := &cobra.Command{
+		Use:   "reindex [--collection NAME]",
+		Short: "Embed collections again with the configured embedding model",
+		Long: "reindex embeds every chunk of --collection, or of every collection when it is not\n" +
+			"given, with the configured embedder (llm.provider, llm.embedding_model and\n" +
+			"llm.embedding_dimensions; the local one by default) and records its model in the\n" +
+			"collection: run it after changing the embedding model, when ingest says to. The\n" +
+			"documents, their chunks and tags stay as they are; files ingested again unchanged\n" +
+			"are then unchanged. A collection already on the model is embedded again too.\n\n" +
+			"Each collection is embedded first, then replaced whole in one transaction: searches\n" +
+			"see its old index until then, and a failure leaves it as it was. Restart the\n" +
+			"processes serving it with the new configuration. The summary on stdout counts the\n" +
+			"collections reindexed and failed, the documents and chunks embedded, and names\n" +
+			"every failed collection with the reason. It exits 1 when any collection failed.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			k, err := openKnowledge(ctx, g)
+			if err != nil {
+				return err
+			}
+			defer k.close()
+			cols, err := k.st.ListCollections(ctx)
+			if err != nil {
+				return fmt.Errorf("listing collections: %w", err)
+			}
+			names := make([]string, len(cols))
+			for i, c := range cols {
+				names[i] = c.Name
+			}
+			if collection != "" {
+				names = []string{collection}
+			}
+			var (
+				done              []knowledge.ReindexResult
+				failed            []reindexFailure
+				documents, chunks int
+			)
+			for _, name := range names {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+				res, err := reindexOne(ctx, g, k, name)
+				if err != nil {
+					failed = append(failed, reindexFailure{name, err})
+					continue
+				}
+				done = append(done, res)
+				documents += res.Documents
+				chunks += res.Chunks
+			}
+			fmt.Fprintf(g.stdout, "%d reindexed, %d failed: %d documents, %d chunks embedded with %s (%d dims)\n",
+				len(done), len(failed), documents, chunks, k.model, k.dims)
+			for _, r := range done {
+				fmt.Fprintf(g.stdout, "  %s: %d documents, %d chunks; was %s (%d dims)\n",
+					r.Collection.Name, r.Documents, r.Chunks, r.Previous.Model, r.Previous.Dimensions)
+			}
+			for _, f := range failed {
+				fmt.Fprintf(g.stdout, "  failed %s: %v\n", f.collection, f.err)
+			}
+			if len(failed) > 0 {
+				return fmt.Errorf("knowledge reindex: %d collection(s) failed", len(failed))
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&collection, "collection", "", "only this collection (default all)")
+	return cmd
+}
+
+// reindexFailure is a collection that was not reindexed, and why.
+type reindexFailure struct {
+	collection string
+	err        error
+}
+
+// reindexOne reindexes a collection with the configured embedder, drawing a
+// progress bar of its chunks.
+func reindexOne(ctx context.Context, g *globals, k *knowledgeIndex, collection string) (knowledge.ReindexResult, error) {
+	docs, err := k.st.ListDocuments(ctx, collection)
+	if err != nil {
+		return knowledge.ReindexResult{}, err
+	}
+	total := 0
+	for _, d := range docs {
+		total += d.Chunks
+	}
+	bar := progressbar.NewOptions(total,
+		progressbar.OptionSetWriter(g.stderr),
+		progressbar.OptionSetDescription("reindexing "+collection),
+		progressbar.OptionSetVisibility(isTerminal(g.stderr)),
+		progressbar.OptionShowCount(),
+		progressbar.OptionClearOnFinish(),
+	)
+	e := progressEmbedder{Embedder: k.embed, bar: bar}
+	res, err := knowledge.Reindex(ctx, k.st, e, k.model, k.dims, collection, knowledge.EmbedOptions{})
+	_ = bar.Finish()
+	return res, err
+}
+
+// progressEmbedder moves a progress bar by the texts each of its calls
+// embedded.
+type progressEmbedder struct {
+	knowledge.Embedder
+	bar *progressbar.ProgressBar
+}
+
+func (p progressEmbedder) Embed(ctx context.Context, texts []string) ([][]float32, error) {
+	vecs, err := p.Embedder.Embed(ctx, texts)
+	if err == nil {
+		_ = p.bar.Add(len(texts))
+	}
+	return vecs, err
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/yanit/yanit/knowledge"
+	"github.com/yanit/yanit/llm/openai/openaitest"
 )
 
 const (
@@ -176,5 +177,78 @@ func TestKnowledgeIngestFileArgumentID(t *testing.T) {
 	_, out, _ = run(t, "knowledge", "list", "--collection", "magaza")
 	if !regexp.MustCompile(`(?m)^magaza +kargo +Shipping +en +kargo,sss `).MatchString(out) {
 		t.Fatalf("list: want the document kargo with the --tags:\n%s", out)
+	}
+}
+
+// TestKnowledgeReindex: a collection ingested with the local embedder
+// refuses another embedding model, with an error saying to reindex;
+// reindex embeds it with the configured model, after which ingest and
+// search work with it.
+func TestKnowledgeReindex(t *testing.T) {
+	isolate(t)
+	t.Setenv("YANIT_DATA_DIR", t.TempDir())
+	docs := t.TempDir()
+	write := func(name, text string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(docs, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("iade.md", iadeMD)
+	write("shipping.md", shippingMD)
+	ingest := func(wantCode int, wantSummary string) string {
+		t.Helper()
+		code, out, errOut := run(t, "knowledge", "ingest", docs)
+		if first, _, _ := strings.Cut(out, "\n"); code != wantCode || first != wantSummary {
+			t.Fatalf("ingest: exit %d, summary %q; want %d, %q\nstdout:\n%s\nstderr:\n%s", code, first, wantCode, wantSummary, out, errOut)
+		}
+		return out
+	}
+	ingest(0, "2 added, 0 replaced, 0 unchanged, 0 failed")
+
+	// Another embedding model: an OpenAI-compatible endpoint's, of 8
+	// dimensions.
+	srv := openaitest.New(t, openaitest.Config{Dimensions: 8})
+	for k, v := range map[string]string{
+		"YANIT_LLM_PROVIDER": "openai", "YANIT_LLM_BASE_URL": srv.URL(), "YANIT_LLM_API_KEY": openaitest.DefaultKey,
+		"YANIT_LLM_CHAT_MODEL": "chat-test", "YANIT_LLM_EMBEDDING_MODEL": "embed-test", "YANIT_LLM_EMBEDDING_DIMENSIONS": "8",
+		"YANIT_LLM_MAX_RETRIES": "0",
+	} {
+		t.Setenv(k, v)
+	}
+	out := ingest(1, "0 added, 0 replaced, 0 unchanged, 2 failed")
+	if !strings.Contains(out, "local-hash-v1 (512 dims), not embed-test (8 dims)") || !strings.Contains(out, "yanit knowledge reindex") {
+		t.Fatalf("ingest with another model: want the failures to name both models and say to reindex:\n%s", out)
+	}
+
+	code, out, errOut := run(t, "knowledge", "reindex", "--collection", "missing")
+	if code != 1 || !strings.Contains(out, "failed missing: ") {
+		t.Fatalf("reindex --collection missing: exit %d, want 1 naming it\n%s%s", code, out, errOut)
+	}
+	code, out, errOut = run(t, "knowledge", "reindex")
+	if code != 0 || !strings.HasPrefix(out, "1 reindexed, 0 failed: 2 documents, ") || !strings.Contains(out, "embedded with embed-test (8 dims)\n") ||
+		!strings.Contains(out, "  default: 2 documents, ") || !strings.Contains(out, "was local-hash-v1 (512 dims)") {
+		t.Fatalf("reindex: exit %d, want a summary of the collection reindexed\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	_, out, _ = run(t, "knowledge", "list")
+	if !regexp.MustCompile(`(?m)^default +embed-test +8 +2$`).MatchString(out) {
+		t.Fatalf("list after reindex: want the collection on embed-test, 8 dimensions:\n%s", out)
+	}
+
+	// The unchanged files are unchanged for the new model; a changed one
+	// is embedded with it, and searches find the chunks by their vectors.
+	ingest(0, "0 added, 0 replaced, 2 unchanged, 0 failed")
+	write("shipping.md", shippingMD+"\nReturns of online orders are free within 14 days.\n")
+	ingest(0, "0 added, 1 replaced, 1 unchanged, 0 failed")
+	code, out, errOut = run(t, "knowledge", "search", "--json", "--collection", "default", "how long does delivery take")
+	type vectorHit struct {
+		Scores struct {
+			Vector float64 `json:"vector"`
+		} `json:"scores"`
+	}
+	var hits []vectorHit
+	if code != 0 || json.Unmarshal([]byte(out), &hits) != nil || len(hits) == 0 ||
+		slices.ContainsFunc(hits, func(h vectorHit) bool { return h.Scores.Vector <= 0 }) {
+		t.Fatalf("search after reindex: exit %d, want hits found by vector\n%s%s", code, out, errOut)
 	}
 }

@@ -149,7 +149,6 @@ func TestServeNamesMissingSecret(t *testing.T) {
 	t.Setenv("YANIT_WHATSAPP_PHONE_NUMBER_ID", "1")
 	t.Setenv("YANIT_WHATSAPP_ACCESS_TOKEN", "x")
 	t.Setenv("YANIT_WHATSAPP_VERIFY_TOKEN", "x")
-	t.Setenv("YANIT_API_ADMIN_TOKEN", "0123456789abcdef")
 	code, _, stderr := run(t, "serve")
 	if code == 0 {
 		t.Fatal("serve without an app secret started")
@@ -255,7 +254,7 @@ func TestDevStartsWithNothingInstalledAndStopsOnSIGTERM(t *testing.T) {
 		t.Fatalf("dev did not create its SQLite file in the data dir: %v", err)
 	}
 	out := c.logs()
-	for _, want := range []string{"whatsapp.app_secret", "api.admin_token", "sqlite " + filepath.Join(dir, "yanit.db")} {
+	for _, want := range []string{"whatsapp.app_secret", "login     admin", "/console/", "sqlite " + filepath.Join(dir, "yanit.db")} {
 		if !strings.Contains(out, want) {
 			t.Errorf("dev banner lacks %q:\n%s", want, out)
 		}
@@ -285,7 +284,6 @@ func TestServeWithUnreachableDatabaseReportsWhy(t *testing.T) {
 		"YANIT_DATABASE_URL=postgres://yanit:topsecret@127.0.0.1:1/yanit?sslmode=disable&connect_timeout=2",
 		"YANIT_WHATSAPP_PHONE_NUMBER_ID=1", "YANIT_WHATSAPP_ACCESS_TOKEN=t",
 		"YANIT_WHATSAPP_APP_SECRET=s", "YANIT_WHATSAPP_VERIFY_TOKEN=v",
-		"YANIT_API_ADMIN_TOKEN=0123456789abcdef",
 	}, "serve")
 	base := c.baseURL(t)
 	waitStatus(t, base+"/healthz", 200, "ok")
@@ -319,7 +317,7 @@ func TestMigrateBothStores(t *testing.T) {
 		dir := t.TempDir()
 		t.Setenv("YANIT_DATA_DIR", dir)
 		code, out, stderr := run(t, "migrate")
-		if code != 0 || !strings.Contains(out, "sqlite "+filepath.Join(dir, "yanit.db")+": schema at version 4 of 4") {
+		if code != 0 || !strings.Contains(out, "sqlite "+filepath.Join(dir, "yanit.db")+": schema at version 6 of 6") {
 			t.Fatalf("migrate = %d %q %s", code, out, stderr)
 		}
 	})
@@ -328,11 +326,11 @@ func TestMigrateBothStores(t *testing.T) {
 		isolate(t)
 		t.Setenv("YANIT_DATABASE_URL", dsn)
 		code, out, stderr := run(t, "migrate")
-		if code != 0 || !strings.Contains(out, "postgres ") || !strings.Contains(out, "schema at version 4 of 4") {
+		if code != 0 || !strings.Contains(out, "postgres ") || !strings.Contains(out, "schema at version 6 of 6") {
 			t.Fatalf("migrate = %d %q %s", code, out, stderr)
 		}
 		// Running it again changes nothing and says so.
-		if code, out, _ := run(t, "migrate"); code != 0 || !strings.Contains(out, "version 4 of 4") {
+		if code, out, _ := run(t, "migrate"); code != 0 || !strings.Contains(out, "version 6 of 6") {
 			t.Fatalf("second migrate = %d %q", code, out)
 		}
 	})

@@ -57,6 +57,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		newChatCmd(g),
 		newToolsCmd(g),
 		newKnowledgeCmd(g),
+		newUsersCmd(g),
 		newDemoBackendCmd(g),
 		newMigrateCmd(g),
 		newConfigCmd(g),

@@ -112,6 +112,9 @@ type serveOptions struct {
 	// router, when set, answers instead of the assistants built from the
 	// config (tests share one trained router).
 	router assistant.Router
+	// onStore, when set, runs once the store is up, before the server
+	// uses it (yanit dev makes its first user there).
+	onStore func(ctx context.Context, st store.Store) error
 }
 
 // serve runs yanit until ctx ends, then shuts down in order: HTTP server
@@ -148,7 +151,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, opts serveO
 	server, err := web.NewServer(web.Options{
 		Logger: log, Registry: registry, Version: version, MaxBodyBytes: cfg.HTTP.MaxBodyBytes,
 		WhatsApp: web.WhatsApp{AppSecret: cfg.WhatsApp.AppSecret, VerifyToken: cfg.WhatsApp.VerifyToken},
-		Mounts:   mounts, AdminToken: cfg.API.AdminToken,
+		Mounts:   mounts, MaxUploadBytes: cfg.HTTP.MaxUploadBytes, TrustedProxies: cfg.HTTP.TrustedProxies,
 	})
 	if err != nil {
 		ln.Close()
@@ -164,6 +167,9 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, opts serveO
 	httpDone := make(chan error, 1)
 	go func() { httpDone <- httpServer.Serve(ln) }()
 	log.Info("listening", slog.String("addr", ln.Addr().String()), slog.String("store", storeLocation(cfg)))
+	if os.Getenv("YANIT_API_ADMIN_TOKEN") != "" {
+		log.Warn("YANIT_API_ADMIN_TOKEN is no longer read: the API takes the tokens of users (yanit users add, yanit users token)")
+	}
 	if opts.started != nil {
 		opts.started(a)
 	}
@@ -198,6 +204,9 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, opts serveO
 		// The assistants come up with the store: their tools include the
 		// tool sets integrators declared through the admin API.
 		router := opts.router
+		if opts.onStore != nil {
+			err = opts.onStore(ctx, st)
+		}
 		if err == nil {
 			err = box.loadSets(ctx, st)
 		}
@@ -277,7 +286,11 @@ func wireChannel(cfg config.Config, log *slog.Logger, st store.Store, server *we
 	if err != nil {
 		return err
 	}
-	server.SetBackend(web.Backend{Store: st, Receiver: receiver, Tools: box})
+	p, err := newProvider(cfg.LLM, log)
+	if err != nil {
+		return err
+	}
+	server.SetBackend(web.Backend{Store: st, Receiver: receiver, Tools: box, Knowledge: newKnowledgeAdmin(st, p)})
 	return nil
 }
 

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -9,8 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/yanit/yanit/store"
 	"github.com/yanit/yanit/store/postgres/pgtest"
 	"github.com/yanit/yanit/tools"
+	"github.com/yanit/yanit/web"
 )
 
 // crmSet declares one HTTP tool against a CRM the test runs.
@@ -29,11 +33,30 @@ tools:
     response: {user: [name], agent: [segment]}
 `
 
+// bearer returns a new API token of the role for the running yanit, of
+// the user test-ROLE, made in its store when missing.
+func bearer(t *testing.T, a *app, role string) string {
+	t.Helper()
+	ctx := context.Background()
+	u, err := a.store.GetUserByLogin(ctx, "test-"+role)
+	if errors.Is(err, store.ErrNotFound) {
+		u, err = a.store.CreateUser(ctx, store.User{Login: "test-" + role, Role: role})
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	token, hash := web.NewAPIToken()
+	if _, err := a.store.CreateAPIToken(ctx, store.APIToken{UserID: u.ID, Name: "test", Hash: hash}); err != nil {
+		t.Fatal(err)
+	}
+	return token
+}
+
 // api sends an admin API request to the running yanit.
 func api(t *testing.T, a *app, method, path, body string) (int, string) {
 	t.Helper()
 	req, _ := http.NewRequest(method, "http://"+a.addr.String()+path, strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+a.cfg.API.AdminToken)
+	req.Header.Set("Authorization", "Bearer "+bearer(t, a, store.RoleAdmin))
 	req.Header.Set("Content-Type", "application/yaml")
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {

@@ -2,8 +2,10 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -17,7 +19,8 @@ import (
 //
 // Vector search. Embeddings live in one vector column whatever their
 // dimension, and every dimension in use has its own partial HNSW index on
-// an expression with that dimension, created by EnsureCollection:
+// an expression with that dimension, created by EnsureCollection (and
+// SetCollectionModel):
 //
 //	CREATE INDEX knowledge_chunks_hnsw_256 ON knowledge_chunks
 //	USING hnsw ((embedding::vector(256)) vector_cosine_ops) WHERE dims = 256
@@ -25,9 +28,10 @@ import (
 // SearchVector's statement is written for the query vector's dimension,
 // ordering by the same expression under the same predicate, with its
 // filters on the chunks' own columns (a chunk copies its document's
-// language and tags), so the planner can walk that index; it still
-// weighs it against the alternatives, and on a small table, or for a
-// small collection through its b-tree, rightly prefers an exact scan.
+// language and tags, and adds its own tags to them), so the planner can
+// walk that index; it still weighs it against the alternatives, and on a
+// small table, or for a small collection through its b-tree, rightly
+// prefers an exact scan.
 // Embeddings of 2,001 to 4,000 dimensions, too long
 // for an HNSW index on vector, are indexed as halfvec (half precision: the
 // order may differ slightly from exact, the scores returned are exact);
@@ -56,18 +60,21 @@ const (
 const codeDuplicateTable = "42P07"
 
 var (
-	sqlInsertCollection  = query("InsertCollection")
-	sqlGetCollection     = query("GetCollection")
-	sqlListCollections   = query("ListCollections")
-	sqlVectorIndexExists = query("VectorIndexExists")
-	sqlGetDocument       = query("GetDocument")
-	sqlListDocuments     = query("ListDocuments")
-	sqlUpsertDocument    = query("UpsertDocument")
-	sqlDeleteChunks      = query("DeleteChunks")
-	sqlInsertChunks      = query("InsertChunks")
-	sqlDeleteDocument    = query("DeleteDocument")
-	sqlBeginVectorSearch = query("BeginVectorSearch")
-	sqlSearchText        = query("SearchText")
+	sqlInsertCollection   = query("InsertCollection")
+	sqlGetCollection      = query("GetCollection")
+	sqlListCollections    = query("ListCollections")
+	sqlVectorIndexExists  = query("VectorIndexExists")
+	sqlGetDocument        = query("GetDocument")
+	sqlListDocuments      = query("ListDocuments")
+	sqlUpsertDocument     = query("UpsertDocument")
+	sqlDeleteChunks       = query("DeleteChunks")
+	sqlInsertChunks       = query("InsertChunks")
+	sqlDeleteDocument     = query("DeleteDocument")
+	sqlBeginVectorSearch  = query("BeginVectorSearch")
+	sqlSearchText         = query("SearchText")
+	sqlLockCollection     = query("LockCollection")
+	sqlSetCollectionModel = query("SetCollectionModel")
+	sqlListChunks         = query("ListChunks")
 
 	// Templates: see vectorSQL.
 	sqlCreateVectorIndex = query("CreateVectorIndex")
@@ -233,7 +240,7 @@ func (q queries) ListCollections(ctx context.Context) ([]store.KnowledgeCollecti
 func (q queries) ReplaceDocument(ctx context.Context, d store.KnowledgeDocument, chunks []store.KnowledgeChunk) (bool, error) {
 	changed := false
 	err := q.atomically(ctx, func(q queries) error {
-		c, err := q.collection(ctx, d.Collection)
+		c, err := q.lockCollection(ctx, d.Collection)
 		if err != nil {
 			return err
 		}
@@ -272,15 +279,17 @@ func (q queries) insertChunks(ctx context.Context, d store.KnowledgeDocument, ch
 	n := len(chunks)
 	ordinals, tokens := make([]int32, n), make([]int32, n)
 	sections, bodies := make([]string, n), make([]string, n)
+	tags, ownTags := make([]string, n), make([]string, n)
 	embeddings := make([]pgvector.Vector, n)
 	for i, ch := range chunks {
 		ordinals[i], tokens[i] = int32(ch.Ordinal), int32(ch.Tokens)
 		sections[i], bodies[i] = ch.Section, ch.Text
+		tags[i], ownTags[i] = jsonTags(chunkTags(d.Tags, ch.Tags)), jsonTags(ch.Tags)
 		embeddings[i] = pgvector.NewVector(ch.Embedding)
 	}
 	_, err := q.db.Exec(ctx, sqlInsertChunks, args{
 		"collection": d.Collection, "document_id": d.ID, "title": d.Title, "ts_config": tsConfig(d.Language),
-		"language": d.Language, "tags": texts(d.Tags),
+		"language": d.Language, "tags": tags, "own_tags": ownTags,
 		"ordinals": ordinals, "sections": sections, "texts": bodies, "tokens": tokens, "embeddings": embeddings,
 	})
 	return err
@@ -435,4 +444,80 @@ func (q queries) searchText(ctx context.Context, query string, f store.ChunkFilt
 		return nil, interpretError(err)
 	}
 	return hits, nil
+}
+
+// lockCollection returns the collection called name, locked against
+// SetCollectionModel until the transaction ends (see LockCollection in
+// queries/knowledge.sql); errCollectionNotFound when there is none.
+func (q queries) lockCollection(ctx context.Context, name string) (store.KnowledgeCollection, error) {
+	c, err := scanCollection(q.db.QueryRow(ctx, sqlLockCollection, args{"name": name}))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return c, errCollectionNotFound
+	}
+	return c, interpretError(err)
+}
+
+// chunkTags are the tags a search filters a chunk by: its document's, then
+// those of its own the document lacks.
+func chunkTags(docTags, own []string) []string {
+	out := slices.Clone(docTags)
+	for _, t := range own {
+		if !slices.Contains(out, t) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// jsonTags is tags as a JSON array, "[]" when empty: an element of
+// InsertChunks' @tags and @own_tags.
+func jsonTags(tags []string) string {
+	b, _ := json.Marshal(texts(tags)) // strings always encode
+	return string(b)
+}
+
+// SetCollectionModel records a collection's new model and dimension, and
+// creates the HNSW index of the dimension unless it exists; see
+// store.Knowledge. Creating the index locks knowledge_chunks against
+// other transactions' writes until the transaction ends.
+func (q queries) SetCollectionModel(ctx context.Context, c store.KnowledgeCollection) error {
+	err := c.Validate()
+	if err == nil {
+		err = q.atomically(ctx, func(q queries) error {
+			tag, err := q.db.Exec(ctx, sqlSetCollectionModel, args{"name": c.Name, "model": c.Model, "dimensions": c.Dimensions})
+			if err != nil {
+				return interpretError(err)
+			}
+			if tag.RowsAffected() == 0 {
+				return errCollectionNotFound
+			}
+			return q.ensureVectorIndex(ctx, c.Dimensions)
+		})
+	}
+	if err != nil {
+		return fmt.Errorf("setting the model of knowledge collection %q: %w", c.Name, err)
+	}
+	return nil
+}
+
+// ListChunks returns the chunks of a document by ordinal, without their
+// embeddings; ErrNotFound when the collection does not hold it. A stored
+// document has at least one chunk.
+func (q queries) ListChunks(ctx context.Context, collection, documentID string) ([]store.KnowledgeChunk, error) {
+	rows, err := q.db.Query(ctx, sqlListChunks, args{"collection": collection, "document_id": documentID})
+	chunks, err := collect(rows, err, func(r scanner) (store.KnowledgeChunk, error) {
+		var ch store.KnowledgeChunk
+		err := r.Scan(&ch.Ordinal, &ch.Section, &ch.Text, &ch.Tokens, &ch.Tags)
+		if len(ch.Tags) == 0 {
+			ch.Tags = nil
+		}
+		return ch, err
+	})
+	if err == nil && len(chunks) == 0 {
+		err = store.ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("listing the chunks of document %q of collection %q: %w", documentID, collection, interpretError(err))
+	}
+	return chunks, nil
 }

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -397,5 +398,84 @@ func TestKnowledgeSearchesInTransactions(t *testing.T) {
 	// default again.
 	if got := ef(); got == "100" {
 		t.Fatalf("hnsw.ef_search = %s after the searches' transactions", got)
+	}
+}
+
+// TestKnowledgeSetCollectionModel: changing a collection's model creates
+// the HNSW index of its new dimension, and a replace with the old model
+// racing a reindex waits for it, then sees the new dimension and is
+// refused, so the collection never holds embeddings of two dimensions.
+func TestKnowledgeSetCollectionModel(t *testing.T) {
+	s := pgtest.NewStore(t)
+	ctx := testContext(t)
+	if _, err := s.EnsureCollection(ctx, store.KnowledgeCollection{Name: "faq", Model: "m", Dimensions: 8}); err != nil {
+		t.Fatal(err)
+	}
+	vector := func(dims int) []float32 {
+		v := make([]float32, dims)
+		v[0] = 1
+		return v
+	}
+	doc := func(id, hash string) store.KnowledgeDocument {
+		return store.KnowledgeDocument{Collection: "faq", ID: id, Hash: hash}
+	}
+	if _, err := s.ReplaceDocument(ctx, doc("a", "h:m"), []store.KnowledgeChunk{{Ordinal: 1, Text: "a", Embedding: vector(8)}}); err != nil {
+		t.Fatal(err)
+	}
+
+	inTx, release := make(chan struct{}), make(chan struct{})
+	reindexed := make(chan error, 1)
+	go func() {
+		reindexed <- s.InTx(ctx, func(tx store.Queries) error {
+			if err := tx.SetCollectionModel(ctx, store.KnowledgeCollection{Name: "faq", Model: "m2", Dimensions: 16}); err != nil {
+				return err
+			}
+			if _, err := tx.ReplaceDocument(ctx, doc("a", "h:m2"), []store.KnowledgeChunk{{Ordinal: 1, Text: "a", Embedding: vector(16)}}); err != nil {
+				return err
+			}
+			close(inTx)
+			<-release
+			return nil
+		})
+	}()
+	select {
+	case <-inTx:
+	case err := <-reindexed:
+		t.Fatalf("reindex: %v", err)
+	}
+	replaced := make(chan error, 1)
+	go func() {
+		_, err := s.ReplaceDocument(ctx, doc("b", "h:m"), []store.KnowledgeChunk{{Ordinal: 1, Text: "b", Embedding: vector(8)}})
+		replaced <- err
+	}()
+	// The replace waits for the reindex's lock on the collection.
+	for waiting := false; !waiting; {
+		select {
+		case err := <-replaced:
+			t.Fatalf("a replace with the old model ended (%v) while a reindex was changing the collection's model", err)
+		case <-ctx.Done():
+			t.Fatal("the replace never waited for the reindex")
+		case <-time.After(10 * time.Millisecond):
+		}
+		err := s.Pool().QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_stat_activity
+			WHERE pid <> pg_backend_pid() AND wait_event_type = 'Lock' AND query LIKE '%knowledge_collections%FOR SHARE%')`).Scan(&waiting)
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(release)
+	if err := <-reindexed; err != nil {
+		t.Fatalf("reindex: %v", err)
+	}
+	if err := <-replaced; err == nil || !strings.Contains(err.Error(), "8 dimensions") {
+		t.Fatalf("replace with the old model after the reindex: %v, want a refusal naming its 8 dimensions", err)
+	}
+
+	if defs := vectorIndexes(t, s); defs["knowledge_chunks_hnsw_16"] == "" {
+		t.Errorf("vector indexes after the model change = %v, want one of 16 dimensions", defs)
+	}
+	hits, err := s.SearchVector(ctx, vector(16), store.ChunkFilter{Collection: "faq"})
+	if err != nil || len(hits) != 1 || hits[0].DocumentID != "a" {
+		t.Fatalf("search of 16 dimensions = %+v, %v; want document a", hits, err)
 	}
 }

@@ -10,6 +10,8 @@ import (
 var (
 	sqlInsertTurn = query("InsertTurn")
 	sqlListTurns  = query("ListTurns")
+
+	sqlListRecentTurns = query("ListRecentTurns")
 )
 
 func scanTurn(r scanner) (store.Turn, error) {
@@ -40,6 +42,27 @@ func (q queries) ListTurns(ctx context.Context, conversationID int64) ([]store.T
 	ts, err := collect(rows, err, scanTurn)
 	if err != nil {
 		return nil, fmt.Errorf("listing turns of conversation %d: %w", conversationID, interpretError(err))
+	}
+	return ts, nil
+}
+
+// ListRecentTurns returns the turns passing f, newest first, with their
+// input.
+func (q queries) ListRecentTurns(ctx context.Context, f store.TurnFilter) ([]store.Turn, error) {
+	limit, err := f.CheckLimit()
+	var ts []store.Turn
+	if err == nil {
+		rows, qerr := q.db.Query(ctx, sqlListRecentTurns, args{"since": f.Since, "decisions": texts(f.Decisions), "lim": limit})
+		ts, err = collect(rows, qerr, func(r scanner) (store.Turn, error) {
+			var t store.Turn
+			err := r.Scan(&t.ID, &t.ConversationID, &t.InboundIDs, &t.OutboundIDs, &t.Intent, &t.Confidence,
+				&t.Decision, &t.Reason, jsonColumn(&t.Trace), &t.LatencyMS, timeColumn{&t.CreatedAt}, &t.Input)
+			t.InboundIDs, t.OutboundIDs = nilIfEmpty(t.InboundIDs), nilIfEmpty(t.OutboundIDs)
+			return t, err
+		})
+	}
+	if err != nil {
+		return nil, fmt.Errorf("listing recent turns: %w", interpretError(err))
 	}
 	return ts, nil
 }

@@ -25,18 +25,20 @@ import (
 // table knowledge_fts (see migrations/00004_knowledge.sql).
 
 var (
-	sqlInsertCollection = query("InsertCollection")
-	sqlGetCollection    = query("GetCollection")
-	sqlListCollections  = query("ListCollections")
-	sqlGetDocument      = query("GetDocument")
-	sqlListDocuments    = query("ListDocuments")
-	sqlUpsertDocument   = query("UpsertDocument")
-	sqlDeleteChunks     = query("DeleteChunks")
-	sqlInsertChunk      = query("InsertChunk")
-	sqlDeleteDocument   = query("DeleteDocument")
-	sqlVectorCandidates = query("VectorCandidates")
-	sqlChunkHits        = query("ChunkHits")
-	sqlSearchText       = query("SearchText")
+	sqlInsertCollection   = query("InsertCollection")
+	sqlGetCollection      = query("GetCollection")
+	sqlListCollections    = query("ListCollections")
+	sqlGetDocument        = query("GetDocument")
+	sqlListDocuments      = query("ListDocuments")
+	sqlUpsertDocument     = query("UpsertDocument")
+	sqlDeleteChunks       = query("DeleteChunks")
+	sqlInsertChunk        = query("InsertChunk")
+	sqlDeleteDocument     = query("DeleteDocument")
+	sqlVectorCandidates   = query("VectorCandidates")
+	sqlChunkHits          = query("ChunkHits")
+	sqlSearchText         = query("SearchText")
+	sqlSetCollectionModel = query("SetCollectionModel")
+	sqlListChunks         = query("ListChunks")
 )
 
 const (
@@ -205,7 +207,7 @@ func (q queries) writeDocument(ctx context.Context, d store.KnowledgeDocument, c
 		_, err := q.db.ExecContext(ctx, sqlInsertChunk,
 			sql.Named("collection", d.Collection), sql.Named("document_id", d.ID), sql.Named("ordinal", ch.Ordinal),
 			sql.Named("section", ch.Section), sql.Named("text", ch.Text), sql.Named("tokens", ch.Tokens),
-			sql.Named("embedding", embeddingBlob(ch.Embedding)))
+			sql.Named("embedding", embeddingBlob(ch.Embedding)), sql.Named("own_tags", jsonArray(ch.Tags)))
 		if err != nil {
 			return fmt.Errorf("storing chunk %d: %w", ch.Ordinal, interpretError(err))
 		}
@@ -458,4 +460,50 @@ func ftsMatch(text string) string {
 		terms = append(terms, `"`+strings.ReplaceAll(w, `"`, `""`)+`"`)
 	}
 	return strings.Join(terms, " OR ")
+}
+
+// SetCollectionModel records a collection's new model and dimension; see
+// store.Knowledge.
+func (q queries) SetCollectionModel(ctx context.Context, c store.KnowledgeCollection) error {
+	err := c.Validate()
+	if err == nil {
+		var n int64
+		n, err = rowsAffected(q.db.ExecContext(ctx, sqlSetCollectionModel,
+			sql.Named("name", c.Name), sql.Named("model", c.Model), sql.Named("dimensions", c.Dimensions)))
+		if err == nil && n == 0 {
+			err = errCollectionNotFound
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("setting the model of knowledge collection %q: %w", c.Name, interpretError(err))
+	}
+	return nil
+}
+
+// ListChunks returns the chunks of a document by ordinal, without their
+// embeddings; ErrNotFound when the collection does not hold it. A stored
+// document has at least one chunk.
+func (q queries) ListChunks(ctx context.Context, collection, documentID string) ([]store.KnowledgeChunk, error) {
+	rows, err := q.db.QueryContext(ctx, sqlListChunks, sql.Named("collection", collection), sql.Named("document_id", documentID))
+	chunks, err := collect(rows, err, func(r scanner) (store.KnowledgeChunk, error) {
+		var ch store.KnowledgeChunk
+		var tags string
+		if err := r.Scan(&ch.Ordinal, &ch.Section, &ch.Text, &ch.Tokens, &tags); err != nil {
+			return ch, err
+		}
+		if err := json.Unmarshal([]byte(tags), &ch.Tags); err != nil {
+			return ch, fmt.Errorf("reading the tags of chunk %d: %w", ch.Ordinal, err)
+		}
+		if len(ch.Tags) == 0 {
+			ch.Tags = nil
+		}
+		return ch, nil
+	})
+	if err == nil && len(chunks) == 0 {
+		err = store.ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("listing the chunks of document %q of collection %q: %w", documentID, collection, interpretError(err))
+	}
+	return chunks, nil
 }

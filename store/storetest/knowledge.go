@@ -109,6 +109,9 @@ func testKnowledge(t *testing.T, h Harness) {
 	t.Run("Text", func(t *testing.T) { testKnowledgeText(t, h) })
 	t.Run("Transactions", func(t *testing.T) { testKnowledgeTransactions(t, h) })
 	t.Run("ConcurrentReplace", func(t *testing.T) { testKnowledgeConcurrentReplace(t, h) })
+	t.Run("ChunkTags", func(t *testing.T) { testKnowledgeChunkTags(t, h) })
+	t.Run("ListChunks", func(t *testing.T) { testKnowledgeListChunks(t, h) })
+	t.Run("SetCollectionModel", func(t *testing.T) { testKnowledgeSetCollectionModel(t, h) })
 }
 
 func testKnowledgeCollections(t *testing.T, h Harness) {
@@ -704,5 +707,230 @@ func testKnowledgeConcurrentReplace(t *testing.T, h Harness) {
 	wg.Wait()
 	if d := must(s.GetDocument(c, "faq", "a.md"))(t); d.Hash != fmt.Sprintf("sürüm%d", versions) {
 		t.Fatalf("document after the replaces = %+v, want the last version", d)
+	}
+}
+
+// tagged is a chunk of the suite with tags of its own.
+func tagged(ch store.KnowledgeChunk, tags ...string) store.KnowledgeChunk {
+	ch.Tags = tags
+	return ch
+}
+
+// testKnowledgeChunkTags: a chunk's own tags (a FAQ row's) filter it
+// alone, added to its document's.
+func testKnowledgeChunkTags(t *testing.T, h Harness) {
+	s := h.New(t)
+	c := ctx(t)
+	ensure(t, s, "faq", dims)
+	// One FAQ sheet, its rows tagged differently, the document tagged sss;
+	// every chunk holds the word "soru" and a vector near axis 0.
+	replace(t, s, true, kdoc("faq", "sss", "h1", "tr", "sss"),
+		tagged(kchunk(1, "soru kargo ne zaman gelir", axis(0)), "kargo", "teslimat"),
+		tagged(kchunk(2, "soru iade kaç gün", vec(1, 0.1)), "iade"),
+		kchunk(3, "soru fatura nerede", vec(1, 0, 0.2)),
+		tagged(kchunk(4, "soru iade kargosu", vec(1, 0, 0, 0.3)), "iade", "kargo", "sss"))
+	replace(t, s, true, kdoc("faq", "kargo.md", "h1", "tr", "kargo"), kchunk(1, "soru kargo firması", vec(1, 0, 0, 0, 0.4)))
+	for _, tc := range []struct {
+		name string
+		tags []string
+		want []string
+	}{
+		{"none", nil, []string{"faq/kargo.md#1", "faq/sss#1", "faq/sss#2", "faq/sss#3", "faq/sss#4"}},
+		{"the document's tag", []string{"sss"}, []string{"faq/sss#1", "faq/sss#2", "faq/sss#3", "faq/sss#4"}},
+		{"one row's tag", []string{"teslimat"}, []string{"faq/sss#1"}},
+		{"rows' and documents' tag", []string{"kargo"}, []string{"faq/kargo.md#1", "faq/sss#1", "faq/sss#4"}},
+		{"two rows' tag", []string{"iade"}, []string{"faq/sss#2", "faq/sss#4"}},
+		{"a row's tags together", []string{"iade", "kargo"}, []string{"faq/sss#4"}},
+		{"the document's and a row's", []string{"sss", "iade"}, []string{"faq/sss#2", "faq/sss#4"}},
+		{"tags of two rows, no row has both", []string{"teslimat", "iade"}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := store.ChunkFilter{Tags: tc.tags}
+			text := hitKeys(must(s.SearchText(c, "soru", f))(t))
+			slices.Sort(text)
+			if !slices.Equal(text, tc.want) {
+				t.Errorf("text search with tags %v = %v, want %v", tc.tags, text, tc.want)
+			}
+			vector := hitKeys(must(s.SearchVector(c, axis(0), f))(t))
+			slices.Sort(vector)
+			if !slices.Equal(vector, tc.want) {
+				t.Errorf("vector search with tags %v = %v, want %v", tc.tags, vector, tc.want)
+			}
+		})
+	}
+	// The document's tags stay its own: the rows' are not added to them.
+	if d := must(s.GetDocument(c, "faq", "sss"))(t); !slices.Equal(d.Tags, []string{"sss"}) {
+		t.Errorf("document tags = %v, want [sss]", d.Tags)
+	}
+	// A new version's rows bring their new tags, and take the old ones away.
+	replace(t, s, true, kdoc("faq", "sss", "h2", "tr"),
+		tagged(kchunk(1, "soru kargo ne zaman gelir", axis(0)), "teslimat"),
+		tagged(kchunk(2, "soru iade kaç gün", vec(1, 0.1)), "kargo"))
+	for tags, want := range map[string][]string{
+		"teslimat": {"faq/sss#1"},
+		"kargo":    {"faq/kargo.md#1", "faq/sss#2"},
+		"iade":     nil,
+		"sss":      nil,
+	} {
+		f := store.ChunkFilter{Tags: []string{tags}}
+		text := hitKeys(must(s.SearchText(c, "soru", f))(t))
+		vector := hitKeys(must(s.SearchVector(c, axis(0), f))(t))
+		slices.Sort(text)
+		slices.Sort(vector)
+		if !slices.Equal(text, want) || !slices.Equal(vector, want) {
+			t.Errorf("after the new version, tag %s finds %v (text) and %v (vector), want %v", tags, text, vector, want)
+		}
+	}
+}
+
+func testKnowledgeListChunks(t *testing.T, h Harness) {
+	s := h.New(t)
+	c := ctx(t)
+	ensure(t, s, "faq", dims)
+	ensure(t, s, "shop", dims)
+	// Given out of order: listed by ordinal.
+	chunks := []store.KnowledgeChunk{
+		tagged(kchunk(3, "üçüncü parça", axis(2)), "iade", "kargo"),
+		kchunk(1, "birinci parça", axis(0)),
+		tagged(kchunk(2, "ikinci parça, iki kelime daha", axis(1)), "kargo"),
+	}
+	replace(t, s, true, kdoc("faq", "a.md", "h1", "tr", "sss"), chunks...)
+	replace(t, s, true, kdoc("shop", "a.md", "h1", "tr"), kchunk(1, "başka koleksiyon", axis(0)))
+	want := []store.KnowledgeChunk{chunks[1], chunks[2], chunks[0]}
+	got := must(s.ListChunks(c, "faq", "a.md"))(t)
+	if len(got) != len(want) {
+		t.Fatalf("ListChunks = %+v, want %d chunks", got, len(want))
+	}
+	for i, g := range got {
+		w := want[i]
+		if g.Ordinal != w.Ordinal || g.Section != w.Section || g.Text != w.Text || g.Tokens != w.Tokens ||
+			!slices.Equal(g.Tags, w.Tags) || g.Embedding != nil {
+			t.Errorf("chunk %d = %+v, want %+v without its embedding", i, g, w)
+		}
+	}
+	if got[0].Tags != nil {
+		t.Errorf("a chunk without tags of its own has tags %#v, want nil", got[0].Tags)
+	}
+
+	// A replace lists the new version's chunks; inside a transaction, the
+	// transaction's.
+	err := s.InTx(c, func(tx store.Queries) error {
+		replace(t, tx, true, kdoc("faq", "a.md", "h2", "tr"), kchunk(1, "yeni sürüm", axis(3)))
+		if got := must(tx.ListChunks(c, "faq", "a.md"))(t); len(got) != 1 || got[0].Text != "yeni sürüm" {
+			t.Errorf("ListChunks inside the transaction = %+v, want the new version's one chunk", got)
+		}
+		return errRollback
+	})
+	if !errors.Is(err, errRollback) {
+		t.Fatalf("InTx = %v, want the callback's error", err)
+	}
+	if got := must(s.ListChunks(c, "faq", "a.md"))(t); len(got) != 3 {
+		t.Fatalf("ListChunks after the rollback = %+v, want the 3 chunks of version h1", got)
+	}
+
+	for _, key := range [][2]string{{"faq", "b.md"}, {"missing", "a.md"}, {"faq", ""}} {
+		if got, err := s.ListChunks(c, key[0], key[1]); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("ListChunks(%s, %s) = %+v, %v; want ErrNotFound", key[0], key[1], got, err)
+		}
+	}
+	if err := s.DeleteDocument(c, "faq", "a.md"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ListChunks(c, "faq", "a.md"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("ListChunks of a deleted document: %v, want ErrNotFound", err)
+	}
+}
+
+// testKnowledgeSetCollectionModel: a collection takes another model and
+// dimension; in one transaction with the replaces of its documents, a
+// search sees the old index or the new one, never a mix.
+func testKnowledgeSetCollectionModel(t *testing.T, h Harness) {
+	s := h.New(t)
+	c := ctx(t)
+	const newDims = 4
+	faq := ensure(t, s, "faq", dims)
+	ensure(t, s, "shop", dims)
+	replace(t, s, true, kdoc("faq", "a.md", "h1:hash-v1", "tr"), kchunk(1, "eski gömme", axis(0)), kchunk(2, "ikinci eski", axis(1)))
+	replace(t, s, true, kdoc("faq", "b.md", "h1:hash-v1", "tr"), kchunk(1, "üçüncü eski", axis(2)))
+	replace(t, s, true, kdoc("shop", "a.md", "h1:hash-v1", "tr"), kchunk(1, "dükkan", axis(0)))
+	target := store.KnowledgeCollection{Name: "faq", Model: "small-v2", Dimensions: newDims}
+	short := func(i int) []float32 {
+		v := make([]float32, newDims)
+		v[i] = 1
+		return v
+	}
+	reindex := func(tx store.Queries) error {
+		if err := tx.SetCollectionModel(c, target); err != nil {
+			return err
+		}
+		replace(t, tx, true, kdoc("faq", "a.md", "h1:small-v2", "tr"), kchunk(1, "eski gömme", short(0)), kchunk(2, "ikinci eski", short(1)))
+		replace(t, tx, true, kdoc("faq", "b.md", "h1:small-v2", "tr"), kchunk(1, "üçüncü eski", short(2)))
+		return nil
+	}
+
+	// Rolled back, nothing changed: the old model, the old embeddings.
+	err := s.InTx(c, func(tx store.Queries) error {
+		if err := reindex(tx); err != nil {
+			return err
+		}
+		if got := hitTexts(must(tx.SearchVector(c, short(2), store.ChunkFilter{Collection: "faq"}))(t)); len(got) == 0 || got[0] != "üçüncü eski" {
+			t.Errorf("search of %d dimensions inside the transaction = %v, want üçüncü eski first", newDims, got)
+		}
+		return errRollback
+	})
+	if !errors.Is(err, errRollback) {
+		t.Fatalf("InTx = %v, want the callback's error", err)
+	}
+	cols := must(s.ListCollections(c))(t)
+	if !sameCollection(cols[0], faq) {
+		t.Fatalf("collection after the rollback = %+v, want %+v", cols[0], faq)
+	}
+	if got := hitTexts(must(s.SearchVector(c, axis(2), store.ChunkFilter{Collection: "faq"}))(t)); len(got) != 3 || got[0] != "üçüncü eski" {
+		t.Fatalf("search of %d dimensions after the rollback = %v, want the 3 old chunks", dims, got)
+	}
+
+	// Committed: the new model, its dimension searched, CreatedAt kept;
+	// the other collection is untouched.
+	if err := s.InTx(c, reindex); err != nil {
+		t.Fatal(err)
+	}
+	cols = must(s.ListCollections(c))(t)
+	want := store.KnowledgeCollection{Name: "faq", Model: "small-v2", Dimensions: newDims, CreatedAt: faq.CreatedAt}
+	if !sameCollection(cols[0], want) || cols[1].Model != "hash-v1" || cols[1].Dimensions != dims {
+		t.Fatalf("collections after the reindex = %+v, want faq on small-v2 (%d dims) created %v, and shop as it was",
+			cols, newDims, faq.CreatedAt)
+	}
+	if got := hitKeys(must(s.SearchVector(c, short(1), store.ChunkFilter{Collection: "faq"}))(t)); len(got) != 3 || got[0] != "faq/a.md#2" {
+		t.Fatalf("search of %d dimensions after the reindex = %v, want the 3 chunks, a.md#2 first", newDims, got)
+	}
+	if _, err := s.SearchVector(c, axis(0), store.ChunkFilter{Collection: "faq"}); err == nil {
+		t.Errorf("a search of faq with %d dimensions after the reindex succeeded, want an error", dims)
+	}
+	if got := hitKeys(must(s.SearchVector(c, axis(0), store.ChunkFilter{}))(t)); !slices.Equal(got, []string{"shop/a.md#1"}) {
+		t.Errorf("search of %d dimensions of all collections = %v, want only shop's chunk", dims, got)
+	}
+	// EnsureCollection takes the new model, and refuses the old.
+	if _, err := s.EnsureCollection(c, target); err != nil {
+		t.Errorf("ensuring faq with its new model: %v", err)
+	}
+	if _, err := s.EnsureCollection(c, store.KnowledgeCollection{Name: "faq", Model: "hash-v1", Dimensions: dims}); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("ensuring faq with its old model: %v, want ErrConflict", err)
+	}
+
+	// A missing collection, and models that cannot be.
+	if err := s.SetCollectionModel(c, store.KnowledgeCollection{Name: "missing", Model: "m", Dimensions: 4}); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("setting the model of a missing collection: %v, want ErrNotFound", err)
+	}
+	for _, bad := range []store.KnowledgeCollection{
+		{Name: "faq", Dimensions: 4},
+		{Name: "faq", Model: "m"},
+		{Name: "faq", Model: "m", Dimensions: store.MaxDimensions + 1},
+	} {
+		if err := s.SetCollectionModel(c, bad); err == nil || errors.Is(err, store.ErrNotFound) {
+			t.Errorf("setting the model %+v: %v, want a validation error", bad, err)
+		}
+	}
+	if got := must(s.ListCollections(c))(t); !sameCollection(got[0], want) {
+		t.Errorf("collection after refused changes = %+v, want %+v", got[0], want)
 	}
 }

@@ -60,8 +60,12 @@ func run(t *testing.T, h Harness) {
 	t.Run("Transactions", func(t *testing.T) { testTransactions(t, h) })
 	t.Run("AcceptInbound", func(t *testing.T) { testAcceptInbound(t, h) })
 	t.Run("Turns", func(t *testing.T) { testTurns(t, h) })
+	t.Run("RecentTurns", func(t *testing.T) { testRecentTurns(t, h) })
 	t.Run("ToolSets", func(t *testing.T) { testToolSets(t, h) })
 	t.Run("Knowledge", func(t *testing.T) { testKnowledge(t, h) })
+	t.Run("Users", func(t *testing.T) { testUsers(t, h) })
+	t.Run("APITokens", func(t *testing.T) { testAPITokens(t, h) })
+	t.Run("Sessions", func(t *testing.T) { testSessions(t, h) })
 	t.Run("Jobs", func(t *testing.T) { testJobs(t, h) })
 	t.Run("JobLeases", func(t *testing.T) { testJobLeases(t, h) })
 	t.Run("JobsConcurrentClaims", func(t *testing.T) { testJobsConcurrentClaims(t, h) })
@@ -77,6 +81,16 @@ func ctx(t *testing.T) context.Context {
 
 // must turns a (value, error) pair into the value, failing the test on error:
 // must(s.GetContact(ctx, id))(t).
+func must2[T, U any](v T, w U, err error) func(t *testing.T) (T, U) {
+	return func(t *testing.T) (T, U) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v, w
+	}
+}
+
 func must[T any](v T, err error) func(t *testing.T) T {
 	return func(t *testing.T) T {
 		t.Helper()
@@ -89,7 +103,7 @@ func must[T any](v T, err error) func(t *testing.T) T {
 
 // schemaVersion is the newest migration of every store: the stores keep one
 // schema, so a migration added to one store only fails the suite.
-const schemaVersion = 4
+const schemaVersion = 6
 
 func testMigrations(t *testing.T, h Harness) {
 	s := h.New(t)

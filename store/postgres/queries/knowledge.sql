@@ -3,9 +3,10 @@
 -- those of scanHit, in their order.
 --
 -- The filters of a search: @collection and @language match all when they
--- are ''; @tags are the tags a chunk's document must all have ('{}' for
--- none). They filter on the chunks' copies of their document's language
--- and tags.
+-- are ''; @tags are the tags a chunk must all have ('{}' for none), its
+-- own or its document's. They filter on the chunks' copies of their
+-- document's language and tags (which hold the chunk's own tags too; see
+-- migrations/00005_chunk_tags.sql).
 --
 -- CreateVectorIndex and SearchVector are templates: {{dims}} is an
 -- embedding dimension and {{type}} the type its HNSW index casts to,
@@ -73,17 +74,22 @@ WHERE collection = @collection AND document_id = @document_id;
 
 -- name: InsertChunks :exec
 -- The chunks of a document, one array element each, with the document's
--- language and tags, and their tsvector in the configuration @ts_config:
--- the document's title weighs A, the section B, the text D.
+-- language, their tags (@tags: each a JSON array, the document's tags with
+-- the chunk's own) and own tags (@own_tags: each a JSON array, as given),
+-- and their tsvector in the configuration @ts_config: the document's
+-- title weighs A, the section B, the text D.
 INSERT INTO knowledge_chunks
-    (collection, document_id, ordinal, section, text, tokens, language, tags, embedding, ts_config, tsv)
-SELECT @collection::text, @document_id::text, c.ordinal, c.section, c.text, c.tokens,
-       @language::text, @tags::text[], c.embedding, @ts_config::text,
+    (collection, document_id, ordinal, section, text, tokens, language, tags, own_tags, embedding, ts_config, tsv)
+SELECT @collection::text, @document_id::text, c.ordinal, c.section, c.text, c.tokens, @language::text,
+       ARRAY(SELECT t.tag FROM jsonb_array_elements_text(c.tags::jsonb) WITH ORDINALITY AS t (tag, n) ORDER BY t.n),
+       ARRAY(SELECT t.tag FROM jsonb_array_elements_text(c.own_tags::jsonb) WITH ORDINALITY AS t (tag, n) ORDER BY t.n),
+       c.embedding, @ts_config::text,
        setweight(to_tsvector(@ts_config::text::regconfig, @title::text), 'A')
        || setweight(to_tsvector(@ts_config::text::regconfig, c.section), 'B')
        || to_tsvector(@ts_config::text::regconfig, c.text)
-FROM unnest(@ordinals::integer[], @sections::text[], @texts::text[], @tokens::integer[], @embeddings::vector[])
-    AS c (ordinal, section, text, tokens, embedding);
+FROM unnest(@ordinals::integer[], @sections::text[], @texts::text[], @tokens::integer[], @tags::text[],
+            @own_tags::text[], @embeddings::vector[])
+    AS c (ordinal, section, text, tokens, tags, own_tags, embedding);
 
 -- name: DeleteDocument :execrows
 -- Its chunks go with it (ON DELETE CASCADE).
@@ -155,3 +161,24 @@ WHERE (@collection::text = '' OR c.collection = @collection)
   AND c.tags @> @tags::text[]
 ORDER BY score DESC, c.collection, c.document_id, c.ordinal
 LIMIT @limit;
+
+-- name: LockCollection :one
+-- The collection, locked against changes (SetCollectionModel) until the
+-- transaction ends: ReplaceDocument reads it so, and a reindex changing
+-- its model waits for the replaces under way, or they for it, then see its
+-- new model.
+SELECT name, model, dimensions, created_at
+FROM knowledge_collections
+WHERE name = @name
+FOR SHARE;
+
+-- name: SetCollectionModel :execrows
+UPDATE knowledge_collections
+SET model = @model, dimensions = @dimensions
+WHERE name = @name;
+
+-- name: ListChunks :many
+SELECT ordinal, section, text, tokens, own_tags
+FROM knowledge_chunks
+WHERE collection = @collection AND document_id = @document_id
+ORDER BY ordinal;

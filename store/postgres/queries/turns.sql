@@ -15,3 +15,16 @@ SELECT id, conversation_id, inbound_ids, outbound_ids, intent, confidence, decis
 FROM turns
 WHERE conversation_id = @conversation_id
 ORDER BY id;
+
+-- name: ListRecentTurns :many
+-- The turn's columns, then the text of its inbound messages.
+SELECT t.id, t.conversation_id, t.inbound_ids, t.outbound_ids, t.intent, t.confidence, t.decision, t.reason,
+       t.trace, t.latency_ms, t.created_at,
+       coalesce((SELECT string_agg(m.body, E'\n' ORDER BY m.id)
+                 FROM messages m
+                 WHERE m.id = ANY (t.inbound_ids) AND m.body <> ''), '')
+FROM turns t
+WHERE t.created_at >= @since
+  AND (cardinality(@decisions::text[]) = 0 OR t.decision = ANY (@decisions::text[]))
+ORDER BY t.id DESC
+LIMIT @lim;

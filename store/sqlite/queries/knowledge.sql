@@ -3,8 +3,8 @@
 -- those of scanHit, in their order.
 --
 -- The filters of a search: @collection and @language match all when they
--- are ''; @tags is a JSON array of the tags a chunk's document must all
--- have ('[]' for none).
+-- are ''; @tags is a JSON array of the tags a chunk must all have ('[]'
+-- for none), each its own (own_tags) or its document's.
 
 -- name: InsertCollection :exec
 -- A collection of that name stored before stays as it is.
@@ -53,8 +53,8 @@ WHERE collection = @collection AND document_id = @document_id;
 -- name: InsertChunk :exec
 -- The trigger knowledge_chunks_fts_insert indexes its words, with its
 -- document's title: insert the document first.
-INSERT INTO knowledge_chunks (collection, document_id, ordinal, section, text, tokens, embedding)
-VALUES (@collection, @document_id, @ordinal, @section, @text, @tokens, @embedding);
+INSERT INTO knowledge_chunks (collection, document_id, ordinal, section, text, tokens, embedding, own_tags)
+VALUES (@collection, @document_id, @ordinal, @section, @text, @tokens, @embedding, @own_tags);
 
 -- name: DeleteDocument :execrows
 -- Its chunks go with it (ON DELETE CASCADE), and their words with them.
@@ -74,6 +74,7 @@ WHERE length(c.embedding) = @bytes
   AND NOT EXISTS (
       SELECT 1 FROM json_each(@tags) AS wanted
       WHERE wanted.value NOT IN (SELECT value FROM json_each(d.tags))
+        AND wanted.value NOT IN (SELECT value FROM json_each(c.own_tags))
   )
 ORDER BY c.collection, c.document_id, c.ordinal;
 
@@ -100,6 +101,18 @@ WHERE knowledge_fts MATCH @match
   AND NOT EXISTS (
       SELECT 1 FROM json_each(@tags) AS wanted
       WHERE wanted.value NOT IN (SELECT value FROM json_each(d.tags))
+        AND wanted.value NOT IN (SELECT value FROM json_each(c.own_tags))
   )
 ORDER BY score DESC, c.collection, c.document_id, c.ordinal
 LIMIT @limit;
+
+-- name: SetCollectionModel :execrows
+UPDATE knowledge_collections
+SET model = @model, dimensions = @dimensions
+WHERE name = @name;
+
+-- name: ListChunks :many
+SELECT ordinal, section, text, tokens, own_tags
+FROM knowledge_chunks
+WHERE collection = @collection AND document_id = @document_id
+ORDER BY ordinal;

@@ -15,3 +15,19 @@ SELECT id, conversation_id, inbound_ids, outbound_ids, intent, confidence, decis
 FROM turns
 WHERE conversation_id = @conversation_id
 ORDER BY id;
+
+-- name: ListRecentTurns :many
+-- The turn's columns, then the text of its inbound messages.
+SELECT t.id, t.conversation_id, t.inbound_ids, t.outbound_ids, t.intent, t.confidence, t.decision, t.reason,
+       t.trace, t.latency_ms, t.created_at,
+       coalesce((SELECT group_concat(body, char(10))
+                 FROM (SELECT m.body
+                       FROM json_each(t.inbound_ids) j
+                       JOIN messages m ON m.id = j.value
+                       WHERE m.body <> ''
+                       ORDER BY m.id)), '')
+FROM turns t
+WHERE t.created_at >= @since
+  AND (@decisions = '[]' OR t.decision IN (SELECT value FROM json_each(@decisions)))
+ORDER BY t.id DESC
+LIMIT @lim;
