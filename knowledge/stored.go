@@ -31,7 +31,7 @@ var (
 // records the embedding model and dimension it was indexed with; adding
 // with another is an error that says to reindex.
 type Stored struct {
-	st    store.Knowledge
+	st    store.Store
 	embed Embedder
 	model string
 	dims  int
@@ -40,7 +40,7 @@ type Stored struct {
 
 // NewStored returns the index of st, embedding with e, whose vectors are
 // of model and dims.
-func NewStored(st store.Knowledge, e Embedder, model string, dims int, o EmbedOptions) *Stored {
+func NewStored(st store.Store, e Embedder, model string, dims int, o EmbedOptions) *Stored {
 	return &Stored{st: st, embed: e, model: model, dims: dims, opts: o}
 }
 
@@ -93,6 +93,34 @@ func (s *Stored) Add(ctx context.Context, doc Document, chunks []Chunk) (Change,
 		return Added, nil
 	}
 	return Replaced, nil
+}
+
+// Model names the embedding model the index embeds with.
+func (s *Stored) Model() string { return s.model }
+
+// Reindex embeds the collection again with the index's model (see the
+// function Reindex), or every collection, one after the other, when
+// collection is "". It reports the documents and chunks embedded.
+func (s *Stored) Reindex(ctx context.Context, collection string) (documents, chunks int, err error) {
+	names := []string{collection}
+	if collection == "" {
+		cs, err := s.st.ListCollections(ctx)
+		if err != nil {
+			return 0, 0, err
+		}
+		names = names[:0]
+		for _, c := range cs {
+			names = append(names, c.Name)
+		}
+	}
+	for _, name := range names {
+		res, err := Reindex(ctx, s.st, s.embed, s.model, s.dims, name, s.opts)
+		if err != nil {
+			return documents, chunks, err
+		}
+		documents, chunks = documents+res.Documents, chunks+res.Chunks
+	}
+	return documents, chunks, nil
 }
 
 // Delete removes a document and its chunks; store.ErrNotFound when the

@@ -406,3 +406,5 @@ func (s *Server) knowledgeGaps(c *gin.Context) {
 	}
 	c.JSON(http.StatusOK, gin.H{"days": days, "turns": len(turns), "gaps": gaps})
 }
+
+var _ KnowledgeAdmin = (*knowledge.Stored)(nil)

@@ -24,47 +24,14 @@ import (
 	"github.com/yanit/yanit/store"
 )
 
-// testKnowledge is the knowledge admin of tests: the store's index,
-// embedding with the local hashing embedder.
-type testKnowledge struct {
-	*knowledge.Stored
-	st store.Store
-}
-
-var _ KnowledgeAdmin = testKnowledge{}
-
-func newTestKnowledge(st store.Store) testKnowledge {
+// newTestKnowledge is the stored index of st with the local embedder,
+// as yanit dev attaches it.
+func newTestKnowledge(st store.Store) *knowledge.Stored {
 	e := local.NewEmbedder(local.DefaultEmbeddingDim)
-	return testKnowledge{Stored: knowledge.NewStored(st, e, local.EmbeddingModel, local.DefaultEmbeddingDim, knowledge.EmbedOptions{}), st: st}
+	return knowledge.NewStored(st, e, local.EmbeddingModel, local.DefaultEmbeddingDim, knowledge.EmbedOptions{})
 }
 
-func (k testKnowledge) Model() string { return local.EmbeddingModel }
-
-// Reindex reindexes the collection, or every collection when it is "".
-func (k testKnowledge) Reindex(ctx context.Context, collection string) (documents, chunks int, err error) {
-	names := []string{collection}
-	if collection == "" {
-		cs, err := k.st.ListCollections(ctx)
-		if err != nil {
-			return 0, 0, err
-		}
-		names = names[:0]
-		for _, c := range cs {
-			names = append(names, c.Name)
-		}
-	}
-	e := local.NewEmbedder(local.DefaultEmbeddingDim)
-	for _, name := range names {
-		res, err := knowledge.Reindex(ctx, k.st, e, local.EmbeddingModel, local.DefaultEmbeddingDim, name, knowledge.EmbedOptions{})
-		if err != nil {
-			return documents, chunks, err
-		}
-		documents, chunks = documents+res.Documents, chunks+res.Chunks
-	}
-	return documents, chunks, nil
-}
-
-// consoleServer serves the routes with st and a testKnowledge attached,
+// consoleServer serves the routes with st and the stored knowledge index attached,
 // and returns the base URL and the server log.
 func consoleServer(t *testing.T, st store.Store) (string, *syncBuffer) {
 	t.Helper()

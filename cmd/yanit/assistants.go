@@ -26,7 +26,7 @@ const demoCollection = "demo"
 // loads each definition, indexes its knowledge into kst (unchanged files
 // are not embedded again) and trains its classifier. A definition that does not load stops the start with the
 // reason.
-func assistants(ctx context.Context, cfg config.Config, log *slog.Logger, registry *tools.Registry, kst store.Knowledge) (assistant.Router, error) {
+func assistants(ctx context.Context, cfg config.Config, log *slog.Logger, registry *tools.Registry, kst store.Store) (assistant.Router, error) {
 	list := cfg.Assistants
 	if len(list) == 0 {
 		list = []config.Assistant{{Name: "demo", PhoneNumberIDs: []string{cfg.WhatsApp.PhoneNumberID}}}
@@ -84,7 +84,7 @@ func newProvider(c config.LLM, log *slog.Logger) (models, error) {
 // newEngine builds one assistant: the demo retailer with its knowledge
 // when no file is given, else the definition in a.File with the knowledge
 // in a.KnowledgeDir; its tools come from the process's registry.
-func newEngine(ctx context.Context, a config.Assistant, p models, registry *tools.Registry, kst store.Knowledge, log *slog.Logger) (*assistant.Engine, error) {
+func newEngine(ctx context.Context, a config.Assistant, p models, registry *tools.Registry, kst store.Store, log *slog.Logger) (*assistant.Engine, error) {
 	data, collection := configs.DemoAssistant, demoCollection
 	var docs fs.FS = configs.DemoKnowledge()
 	if a.File != "" {

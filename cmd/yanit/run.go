@@ -20,6 +20,7 @@ import (
 	"github.com/yanit/yanit/channel/whatsapp/simulator"
 	"github.com/yanit/yanit/config"
 	"github.com/yanit/yanit/jobs"
+	"github.com/yanit/yanit/knowledge"
 	"github.com/yanit/yanit/store"
 	"github.com/yanit/yanit/store/postgres"
 	"github.com/yanit/yanit/store/sqlite"
@@ -290,7 +291,7 @@ func wireChannel(cfg config.Config, log *slog.Logger, st store.Store, server *we
 	if err != nil {
 		return err
 	}
-	server.SetBackend(web.Backend{Store: st, Receiver: receiver, Tools: box, Knowledge: newKnowledgeAdmin(st, p)})
+	server.SetBackend(web.Backend{Store: st, Receiver: receiver, Tools: box, Knowledge: knowledge.NewStored(st, p.embed, p.model, p.dims, knowledge.EmbedOptions{})})
 	return nil
 }
 
