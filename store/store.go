@@ -233,6 +233,7 @@ type Queries interface {
 
 	Knowledge
 	Users
+	Inbox
 }
 
 // ToolSet is a document of HTTP tools an integrator declared through the

@@ -63,6 +63,9 @@ func run(t *testing.T, h Harness) {
 	t.Run("RecentTurns", func(t *testing.T) { testRecentTurns(t, h) })
 	t.Run("ToolSets", func(t *testing.T) { testToolSets(t, h) })
 	t.Run("Knowledge", func(t *testing.T) { testKnowledge(t, h) })
+	t.Run("Tickets", func(t *testing.T) { testTickets(t, h) })
+	t.Run("TicketQueue", func(t *testing.T) { testTicketQueue(t, h) })
+	t.Run("TicketClaimRace", func(t *testing.T) { testTicketClaimRace(t, h) })
 	t.Run("Users", func(t *testing.T) { testUsers(t, h) })
 	t.Run("APITokens", func(t *testing.T) { testAPITokens(t, h) })
 	t.Run("Sessions", func(t *testing.T) { testSessions(t, h) })
@@ -103,7 +106,7 @@ func must[T any](v T, err error) func(t *testing.T) T {
 
 // schemaVersion is the newest migration of every store: the stores keep one
 // schema, so a migration added to one store only fails the suite.
-const schemaVersion = 6
+const schemaVersion = 7
 
 func testMigrations(t *testing.T, h Harness) {
 	s := h.New(t)

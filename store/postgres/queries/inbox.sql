@@ -1,0 +1,80 @@
+-- Tickets and their events. Every query returning a ticket selects the
+-- columns scanTicket reads, in its order.
+
+-- name: InsertTicket :one
+-- Nothing when the conversation has an open ticket (tickets_one_open).
+INSERT INTO tickets (conversation_id, contact_id, team, priority, reason, pack)
+VALUES (@conversation_id, @contact_id, @team, @priority, @reason, @pack)
+ON CONFLICT (conversation_id) WHERE status IN ('queued', 'assigned') DO NOTHING
+RETURNING id, conversation_id, contact_id, status, team, priority, reason, pack, assignee_id,
+          created_at, assigned_at, first_reply_at, closed_at, updated_at, csat;
+
+-- name: GetTicket :one
+SELECT id, conversation_id, contact_id, status, team, priority, reason, pack, assignee_id,
+       created_at, assigned_at, first_reply_at, closed_at, updated_at, csat
+FROM tickets
+WHERE id = @id;
+
+-- name: OpenTicketOf :one
+SELECT id, conversation_id, contact_id, status, team, priority, reason, pack, assignee_id,
+       created_at, assigned_at, first_reply_at, closed_at, updated_at, csat
+FROM tickets
+WHERE conversation_id = @conversation_id AND status IN ('queued', 'assigned');
+
+-- name: ListTickets :many
+SELECT id, conversation_id, contact_id, status, team, priority, reason, pack, assignee_id,
+       created_at, assigned_at, first_reply_at, closed_at, updated_at, csat
+FROM tickets
+WHERE (cardinality(@statuses::text[]) = 0 OR status = ANY (@statuses::text[]))
+  AND (cardinality(@teams::text[]) = 0 OR team = ANY (@teams::text[]))
+  AND (@assignee_id::bigint = 0 OR assignee_id = @assignee_id)
+ORDER BY priority DESC, id
+LIMIT @lim;
+
+-- name: ClaimTicket :one
+-- Only a queued ticket: of racing claims, the first to lock the row wins;
+-- the others find it assigned and update nothing.
+UPDATE tickets
+SET status = 'assigned', assignee_id = @user_id, assigned_at = @at, updated_at = @at
+WHERE id = @id AND status = 'queued'
+RETURNING id, conversation_id, contact_id, status, team, priority, reason, pack, assignee_id,
+          created_at, assigned_at, first_reply_at, closed_at, updated_at, csat;
+
+-- name: TransferTicket :one
+UPDATE tickets
+SET team = @team,
+    status = CASE WHEN @assignee_id::bigint = 0 THEN 'queued' ELSE 'assigned' END,
+    assignee_id = nullif(@assignee_id::bigint, 0),
+    assigned_at = CASE WHEN @assignee_id::bigint = 0 THEN NULL ELSE @at::timestamptz END,
+    updated_at = @at
+WHERE id = @id AND status IN ('queued', 'assigned')
+RETURNING id, conversation_id, contact_id, status, team, priority, reason, pack, assignee_id,
+          created_at, assigned_at, first_reply_at, closed_at, updated_at, csat;
+
+-- name: CloseTicket :one
+UPDATE tickets
+SET status = @status, closed_at = @at, updated_at = @at
+WHERE id = @id AND status IN ('queued', 'assigned')
+RETURNING id, conversation_id, contact_id, status, team, priority, reason, pack, assignee_id,
+          created_at, assigned_at, first_reply_at, closed_at, updated_at, csat;
+
+-- name: RecordFirstReply :execrows
+UPDATE tickets
+SET first_reply_at = coalesce(first_reply_at, @at), updated_at = @at
+WHERE id = @id;
+
+-- name: SetTicketCSAT :execrows
+UPDATE tickets
+SET csat = @score, updated_at = now()
+WHERE id = @id AND status IN ('resolved', 'returned');
+
+-- name: AddTicketEvent :one
+INSERT INTO ticket_events (ticket_id, user_id, kind, data)
+VALUES (@ticket_id, nullif(@user_id::bigint, 0), @kind, @data)
+RETURNING id, ticket_id, coalesce(user_id, 0), kind, data, created_at;
+
+-- name: ListTicketEvents :many
+SELECT id, ticket_id, coalesce(user_id, 0), kind, data, created_at
+FROM ticket_events
+WHERE ticket_id = @ticket_id
+ORDER BY id;

@@ -1,0 +1,188 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/yanit/yanit/store"
+)
+
+var (
+	sqlInsertTicket     = query("InsertTicket")
+	sqlGetTicket        = query("GetTicket")
+	sqlOpenTicketOf     = query("OpenTicketOf")
+	sqlListTickets      = query("ListTickets")
+	sqlClaimTicket      = query("ClaimTicket")
+	sqlTransferTicket   = query("TransferTicket")
+	sqlCloseTicket      = query("CloseTicket")
+	sqlRecordFirstReply = query("RecordFirstReply")
+	sqlSetTicketCSAT    = query("SetTicketCSAT")
+	sqlAddTicketEvent   = query("AddTicketEvent")
+	sqlListTicketEvents = query("ListTicketEvents")
+)
+
+func scanTicket(r scanner) (store.Ticket, error) {
+	var t store.Ticket
+	var assignee sql.NullInt64
+	err := r.Scan(&t.ID, &t.ConversationID, &t.ContactID, &t.Status, &t.Team, &t.Priority, &t.Reason, jsonColumn{&t.Pack},
+		&assignee, timeColumn{&t.CreatedAt}, timeColumn{&t.AssignedAt}, timeColumn{&t.FirstReplyAt}, timeColumn{&t.ClosedAt},
+		timeColumn{&t.UpdatedAt}, &t.CSAT)
+	t.AssigneeID = assignee.Int64
+	return t, err
+}
+
+func scanTicketEvent(r scanner) (store.TicketEvent, error) {
+	var e store.TicketEvent
+	err := r.Scan(&e.ID, &e.TicketID, &e.UserID, &e.Kind, jsonColumn{&e.Data}, timeColumn{&e.CreatedAt})
+	return e, err
+}
+
+// OpenTicket stores a queued ticket unless the conversation has an open one,
+// which it returns instead.
+func (q queries) OpenTicket(ctx context.Context, t store.Ticket) (store.Ticket, bool, error) {
+	var got store.Ticket
+	created := false
+	err := q.atomically(ctx, func(q queries) error {
+		var err error
+		got, err = scanTicket(q.db.QueryRowContext(ctx, sqlInsertTicket, sql.Named("conversation_id", t.ConversationID),
+			sql.Named("contact_id", t.ContactID), sql.Named("team", t.Team), sql.Named("priority", t.Priority),
+			sql.Named("reason", t.Reason), sql.Named("pack", jsonText(t.Pack, "{}")), sql.Named("now", unixMicro(now()))))
+		if err == nil {
+			created = true
+			return nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		got, err = scanTicket(q.db.QueryRowContext(ctx, sqlOpenTicketOf, sql.Named("conversation_id", t.ConversationID)))
+		return err
+	})
+	if err != nil {
+		return store.Ticket{}, false, fmt.Errorf("opening a ticket of conversation %d: %w", t.ConversationID, interpretError(err))
+	}
+	return got, created, nil
+}
+
+// GetTicket returns a ticket.
+func (q queries) GetTicket(ctx context.Context, id int64) (store.Ticket, error) {
+	t, err := scanTicket(q.db.QueryRowContext(ctx, sqlGetTicket, sql.Named("id", id)))
+	if err != nil {
+		return store.Ticket{}, fmt.Errorf("getting ticket %d: %w", id, interpretError(err))
+	}
+	return t, nil
+}
+
+// OpenTicketOf returns the open ticket of a conversation.
+func (q queries) OpenTicketOf(ctx context.Context, conversationID int64) (store.Ticket, error) {
+	t, err := scanTicket(q.db.QueryRowContext(ctx, sqlOpenTicketOf, sql.Named("conversation_id", conversationID)))
+	if err != nil {
+		return store.Ticket{}, fmt.Errorf("getting the open ticket of conversation %d: %w", conversationID, interpretError(err))
+	}
+	return t, nil
+}
+
+// ListTickets returns the tickets passing f in queue order.
+func (q queries) ListTickets(ctx context.Context, f store.TicketFilter) ([]store.Ticket, error) {
+	limit, err := f.CheckLimit()
+	var ts []store.Ticket
+	if err == nil {
+		rows, qerr := q.db.QueryContext(ctx, sqlListTickets, sql.Named("statuses", jsonArray(f.Statuses)),
+			sql.Named("teams", jsonArray(f.Teams)), sql.Named("assignee_id", f.AssigneeID), sql.Named("lim", limit))
+		ts, err = collect(rows, qerr, scanTicket)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("listing tickets: %w", interpretError(err))
+	}
+	return ts, nil
+}
+
+// ticketChange runs a statement that changes an open ticket and returns
+// it; no row means the ticket is missing (ErrNotFound) or not open
+// (ErrConflict).
+func (q queries) ticketChange(ctx context.Context, what string, id int64, query string, args ...any) (store.Ticket, error) {
+	t, err := scanTicket(q.db.QueryRowContext(ctx, query, args...))
+	if errors.Is(err, sql.ErrNoRows) {
+		cur, gerr := scanTicket(q.db.QueryRowContext(ctx, sqlGetTicket, sql.Named("id", id)))
+		if gerr != nil {
+			err = gerr
+		} else {
+			err = fmt.Errorf("%w: the ticket is %s", store.ErrConflict, cur.Status)
+		}
+	}
+	if err != nil {
+		return store.Ticket{}, fmt.Errorf("%s ticket %d: %w", what, id, interpretError(err))
+	}
+	return t, nil
+}
+
+// ClaimTicket assigns a queued ticket to an agent; one of racing claims wins.
+func (q queries) ClaimTicket(ctx context.Context, id, userID int64, at time.Time) (store.Ticket, error) {
+	return q.ticketChange(ctx, "claiming", id, sqlClaimTicket, sql.Named("id", id), sql.Named("user_id", userID), sql.Named("at", unixMicro(at)))
+}
+
+// TransferTicket moves an open ticket to a team, or to an agent of it.
+func (q queries) TransferTicket(ctx context.Context, id int64, team string, assigneeID int64, at time.Time) (store.Ticket, error) {
+	return q.ticketChange(ctx, "transferring", id, sqlTransferTicket, sql.Named("id", id), sql.Named("team", team),
+		sql.Named("assignee_id", assigneeID), sql.Named("at", unixMicro(at)))
+}
+
+// CloseTicket ends an open ticket as resolved or returned.
+func (q queries) CloseTicket(ctx context.Context, id int64, status string, at time.Time) (store.Ticket, error) {
+	if status != store.TicketResolved && status != store.TicketReturned {
+		return store.Ticket{}, fmt.Errorf("closing ticket %d: status %q, want resolved or returned", id, status)
+	}
+	return q.ticketChange(ctx, "closing", id, sqlCloseTicket, sql.Named("id", id), sql.Named("status", status), sql.Named("at", unixMicro(at)))
+}
+
+// RecordFirstReply sets the time of the first agent reply, once.
+func (q queries) RecordFirstReply(ctx context.Context, id int64, at time.Time) error {
+	n, err := rowsAffected(q.db.ExecContext(ctx, sqlRecordFirstReply, sql.Named("id", id), sql.Named("at", unixMicro(at))))
+	if err == nil && n == 0 {
+		err = store.ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("recording the first reply of ticket %d: %w", id, interpretError(err))
+	}
+	return nil
+}
+
+// SetTicketCSAT records the rating of a closed ticket.
+func (q queries) SetTicketCSAT(ctx context.Context, id int64, score int) error {
+	var err error
+	if score < 1 || score > 5 {
+		err = fmt.Errorf("score %d: want 1 to 5", score)
+	} else {
+		var n int64
+		n, err = rowsAffected(q.db.ExecContext(ctx, sqlSetTicketCSAT, sql.Named("id", id), sql.Named("score", score), sql.Named("now", unixMicro(now()))))
+		if err == nil && n == 0 {
+			err = fmt.Errorf("%w: no closed ticket %d", store.ErrNotFound, id)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("rating ticket %d: %w", id, interpretError(err))
+	}
+	return nil
+}
+
+// AddTicketEvent appends to a ticket's history.
+func (q queries) AddTicketEvent(ctx context.Context, e store.TicketEvent) (store.TicketEvent, error) {
+	got, err := scanTicketEvent(q.db.QueryRowContext(ctx, sqlAddTicketEvent, sql.Named("ticket_id", e.TicketID),
+		sql.Named("user_id", e.UserID), sql.Named("kind", e.Kind), sql.Named("data", jsonText(e.Data, "{}")), sql.Named("now", unixMicro(now()))))
+	if err != nil {
+		return store.TicketEvent{}, fmt.Errorf("adding a %s event to ticket %d: %w", e.Kind, e.TicketID, interpretError(err))
+	}
+	return got, nil
+}
+
+// ListTicketEvents returns a ticket's history, oldest first.
+func (q queries) ListTicketEvents(ctx context.Context, ticketID int64) ([]store.TicketEvent, error) {
+	rows, err := q.db.QueryContext(ctx, sqlListTicketEvents, sql.Named("ticket_id", ticketID))
+	es, err := collect(rows, err, scanTicketEvent)
+	if err != nil {
+		return nil, fmt.Errorf("listing the events of ticket %d: %w", ticketID, interpretError(err))
+	}
+	return es, nil
+}
