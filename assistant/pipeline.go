@@ -10,6 +10,7 @@ import (
 
 	"github.com/yanit/yanit/channel"
 	"github.com/yanit/yanit/channel/whatsapp"
+	"github.com/yanit/yanit/inbox"
 	"github.com/yanit/yanit/jobs"
 	"github.com/yanit/yanit/store"
 )
@@ -58,6 +59,7 @@ type Pipeline struct {
 	responder Responder
 	log       *slog.Logger
 	wake      func()
+	events    inbox.Bus
 }
 
 // PipelineOptions configure a Pipeline.
@@ -65,12 +67,15 @@ type PipelineOptions struct {
 	Logger *slog.Logger
 	// Wake is called after a turn queued messages (the job runner's Notify).
 	Wake func()
+	// Events, when set, tells the agents live of new tickets and of the
+	// messages users write while a person owns the conversation.
+	Events inbox.Bus
 }
 
 // NewPipeline returns a pipeline answering with responder; graph marks
 // messages read and shows typing.
 func NewPipeline(st store.Store, graph channel.Graph, responder Responder, o PipelineOptions) *Pipeline {
-	p := &Pipeline{store: st, graph: graph, responder: responder, log: o.Logger, wake: o.Wake}
+	p := &Pipeline{store: st, graph: graph, responder: responder, log: o.Logger, wake: o.Wake, events: o.Events}
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)
 	}
@@ -148,7 +153,28 @@ func (p *Pipeline) commit(ctx context.Context, in Input, reply Reply, start time
 	if len(trace) == 0 {
 		trace = json.RawMessage(`{}`)
 	}
+	var ticket store.Ticket
+	opened := false
 	err := p.store.InTx(ctx, func(tx store.Queries) error {
+		if reply.Handoff != nil {
+			// The ticket commits with the turn: a handoff is never lost
+			// between the bot going silent and the queue.
+			pack, err := json.Marshal(reply.Handoff)
+			if err != nil {
+				return err
+			}
+			ticket, opened, err = tx.OpenTicket(ctx, store.Ticket{ConversationID: in.Conversation.ID, ContactID: in.Contact.ID,
+				Team: reply.Handoff.Team, Reason: reply.Handoff.Reason, Pack: pack})
+			if err != nil {
+				return err
+			}
+			if opened {
+				data, _ := json.Marshal(map[string]string{"reason": reply.Handoff.Reason, "detail": reply.Handoff.Detail})
+				if _, err := tx.AddTicketEvent(ctx, store.TicketEvent{TicketID: ticket.ID, Kind: inbox.KindTicketCreated, Data: data}); err != nil {
+					return err
+				}
+			}
+		}
 		if reply.State != nil || reply.Handoff != nil {
 			mode, state := in.Conversation.Mode, reply.State
 			if reply.Handoff != nil {
@@ -184,7 +210,36 @@ func (p *Pipeline) commit(ctx context.Context, in Input, reply Reply, start time
 	if len(reply.Messages) > 0 {
 		p.wake()
 	}
+	p.tellAgents(ctx, in, reply, ticket, opened)
 	return nil
+}
+
+// tellAgents publishes, after the turn committed, a ticket the turn
+// opened, or the user's messages to the person who owns the conversation.
+func (p *Pipeline) tellAgents(ctx context.Context, in Input, reply Reply, ticket store.Ticket, opened bool) {
+	if p.events == nil {
+		return
+	}
+	now := time.Now()
+	if opened {
+		inbox.PublishTicket(ctx, p.events, p.log, ticket, inbox.KindTicketCreated,
+			map[string]any{"reason": reply.Handoff.Reason, "summary": reply.Handoff.Summary}, now)
+		return
+	}
+	if in.Conversation.Mode != store.ModeHuman {
+		return
+	}
+	t, err := p.store.OpenTicketOf(ctx, in.Conversation.ID)
+	if err != nil {
+		if !errors.Is(err, store.ErrNotFound) {
+			p.log.Warn("inbox: finding the ticket of a message", slog.Int64("conversation", in.Conversation.ID), slog.String("error", err.Error()))
+		}
+		return
+	}
+	for _, m := range in.Pending {
+		inbox.PublishTicket(ctx, p.events, p.log, t, inbox.KindMessage,
+			map[string]any{"direction": store.Inbound, "message_id": m.ID, "type": m.Type, "preview": inbox.Preview(m.Body)}, now)
+	}
 }
 
 // Router answers each business number with its own responder: one

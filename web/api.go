@@ -27,6 +27,7 @@ func (s *Server) apiRoutes(r gin.IRouter) {
 	conv.GET("/conversations/:id/turns", s.listTurns)
 	s.toolRoutes(v1.Group("", allow()))
 	s.knowledgeRoutes(v1.Group("/knowledge", allow(store.RoleContent)))
+	s.inboxRoutes(v1.Group("/inbox", allow(store.RoleAgent)))
 }
 
 // apiStore returns the attached store, or answers 503 with the reason it is

@@ -450,6 +450,13 @@ func TestAPIRoles(t *testing.T) {
 			}
 		}
 	}
+	// The inbox is the agents' (the server has no inbox: the allowed get
+	// 503, the others 403 before that).
+	for role, want := range map[string]int{store.RoleAgent: 503, store.RoleAdmin: 503, store.RoleContent: 403, store.RoleQA: 403} {
+		if r := apiGet(t, base+"/api/v1/inbox/tickets", "Bearer "+tokens[role]); r.code != want {
+			t.Errorf("inbox as %s: %d %s, want %d", role, r.code, r.body, want)
+		}
+	}
 	// The tools API is the admins' alone (an agent is refused before the
 	// tool admin, missing in this server, is asked).
 	if r := apiGet(t, base+"/api/v1/tools", "Bearer "+tokens[store.RoleAgent]); r.code != http.StatusForbidden {

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/yanit/yanit/channel"
+	"github.com/yanit/yanit/inbox"
 	"github.com/yanit/yanit/store"
 )
 
@@ -73,11 +74,14 @@ type Backend struct {
 	Tools ToolAdmin
 	// Knowledge is the index of /api/v1/knowledge; nil answers 503.
 	Knowledge KnowledgeAdmin
+	// Inbox is the agents' queue of /api/v1/inbox; nil answers 503.
+	Inbox *inbox.Service
 }
 
 // NewServer returns a server with no store attached: /readyz answers 503
 // until SetStore is called.
 func NewServer(o Options) (*Server, error) {
+	gin.SetMode(gin.ReleaseMode)
 	s := &Server{log: o.Logger, registry: o.Registry, version: o.Version, maxBody: o.MaxBodyBytes, whatsapp: o.WhatsApp, maxUpload: o.MaxUploadBytes, proxies: o.TrustedProxies, mounts: o.Mounts}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

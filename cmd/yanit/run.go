@@ -19,6 +19,7 @@ import (
 	"github.com/yanit/yanit/channel/whatsapp"
 	"github.com/yanit/yanit/channel/whatsapp/simulator"
 	"github.com/yanit/yanit/config"
+	"github.com/yanit/yanit/inbox"
 	"github.com/yanit/yanit/jobs"
 	"github.com/yanit/yanit/knowledge"
 	"github.com/yanit/yanit/store"
@@ -180,6 +181,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, opts serveO
 	type result struct {
 		st     store.Store
 		runner *jobs.Runner
+		bus    inbox.Bus
 		err    error
 	}
 	up := make(chan result, 1)
@@ -214,8 +216,9 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, opts serveO
 		if err == nil && router == nil {
 			router, err = assistants(ctx, cfg, log, box.registry, st)
 		}
+		var bus inbox.Bus
 		if err == nil {
-			err = wireChannel(cfg, log, st, server, runner, router, box)
+			bus, err = wireChannel(ctx, cfg, log, st, server, runner, router, box)
 		}
 		if err != nil {
 			st.Close()
@@ -227,7 +230,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, opts serveO
 		log.Info("store ready", slog.String("store", storeLocation(cfg)), slog.Int64("schema_version", cur))
 		a.store = st
 		close(a.ready)
-		up <- result{st: st, runner: runner}
+		up <- result{st: st, runner: runner, bus: bus}
 	}()
 
 	var res result
@@ -263,6 +266,9 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, opts serveO
 	if !received {
 		res = <-up // ctx is done, so connect has returned
 	}
+	if res.bus != nil {
+		res.bus.Close()
+	}
 	if res.runner != nil {
 		if err := res.runner.Stop(sctx); err != nil {
 			log.Warn("jobs did not finish in time; they resume after their lease", slog.String("error", err.Error()))
@@ -278,30 +284,44 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, opts serveO
 }
 
 // wireChannel builds the WhatsApp path on the store: the webhook receiver,
-// the turn pipeline with each number's assistant, and the outbox sender, and
-// registers their jobs with the runner.
-func wireChannel(cfg config.Config, log *slog.Logger, st store.Store, server *web.Server, runner *jobs.Runner, router assistant.Router, box *toolbox) error {
+// the turn pipeline with each number's assistant, the outbox sender and the
+// inbox, and registers their jobs with the runner. It returns the inbox's
+// event bus, to close at shutdown: PostgreSQL's LISTEN/NOTIFY, so that
+// agents on every instance see every event, or in-process on SQLite.
+func wireChannel(ctx context.Context, cfg config.Config, log *slog.Logger, st store.Store, server *web.Server, runner *jobs.Runner, router assistant.Router, box *toolbox) (inbox.Bus, error) {
+	var bus inbox.Bus = inbox.NewLocalBus()
+	if pg, ok := st.(*postgres.Store); ok {
+		pgBus, err := inbox.NewPGBus(ctx, pg.Pool(), log)
+		if err != nil {
+			return nil, err
+		}
+		bus = pgBus
+	}
 	graph := &whatsapp.Client{BaseURL: cfg.WhatsApp.GraphURL, Version: cfg.WhatsApp.APIVersion, Token: cfg.WhatsApp.AccessToken}
 	limiter := channel.NewLimiter(cfg.WhatsApp.RatePerSecond, 10, 6*time.Second)
-	receiver, err := wireTurns(st, graph, router, runner, log, server.ChannelMetrics(), limiter)
-	if err != nil {
-		return err
+	receiver, err := wireTurns(st, graph, router, runner, log, server.ChannelMetrics(), limiter, bus)
+	if err == nil {
+		var p models
+		if p, err = newProvider(cfg.LLM, log); err == nil {
+			server.SetBackend(web.Backend{Store: st, Receiver: receiver, Tools: box,
+				Knowledge: knowledge.NewStored(st, p.embed, p.model, p.dims, knowledge.EmbedOptions{}),
+				Inbox:     inbox.NewService(st, bus, inbox.Options{Logger: log, Wake: runner.Notify})})
+		}
 	}
-	p, err := newProvider(cfg.LLM, log)
 	if err != nil {
-		return err
+		bus.Close()
+		return nil, err
 	}
-	server.SetBackend(web.Backend{Store: st, Receiver: receiver, Tools: box, Knowledge: knowledge.NewStored(st, p.embed, p.model, p.dims, knowledge.EmbedOptions{})})
-	return nil
+	return bus, nil
 }
 
 // wireTurns registers the turn pipeline and the outbox sender with the
 // runner and returns the receiver that feeds them: the one path from an
 // inbound message to its replies, whatever graph carries them.
-func wireTurns(st store.Store, graph channel.Graph, router assistant.Router, runner *jobs.Runner, log *slog.Logger, metrics *channel.Metrics, limiter *channel.Limiter) (*channel.Receiver, error) {
+func wireTurns(st store.Store, graph channel.Graph, router assistant.Router, runner *jobs.Runner, log *slog.Logger, metrics *channel.Metrics, limiter *channel.Limiter, events inbox.Bus) (*channel.Receiver, error) {
 	receiver := channel.NewReceiver(st, channel.ReceiverOptions{Logger: log, Metrics: metrics, Routed: router.Routes, Wake: runner.Notify})
 	sender := channel.NewSender(st, graph, channel.SenderOptions{Limiter: limiter, Logger: log, Metrics: metrics})
-	pipeline := assistant.NewPipeline(st, graph, router, assistant.PipelineOptions{Logger: log, Wake: runner.Notify})
+	pipeline := assistant.NewPipeline(st, graph, router, assistant.PipelineOptions{Logger: log, Wake: runner.Notify, Events: events})
 	if err := runner.Handle(channel.KindTurn, pipeline.Handle); err != nil {
 		return nil, err
 	}

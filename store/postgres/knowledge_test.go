@@ -448,7 +448,9 @@ func TestKnowledgeSetCollectionModel(t *testing.T) {
 		_, err := s.ReplaceDocument(ctx, doc("b", "h:m"), []store.KnowledgeChunk{{Ordinal: 1, Text: "b", Embedding: vector(8)}})
 		replaced <- err
 	}()
-	// The replace waits for the reindex's lock on the collection.
+	// The replace waits for the reindex's transaction: for its lock on the
+	// collection (or, were that missing, on the table the new index is
+	// built on).
 	for waiting := false; !waiting; {
 		select {
 		case err := <-replaced:
@@ -458,7 +460,7 @@ func TestKnowledgeSetCollectionModel(t *testing.T) {
 		case <-time.After(10 * time.Millisecond):
 		}
 		err := s.Pool().QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_stat_activity
-			WHERE pid <> pg_backend_pid() AND wait_event_type = 'Lock' AND query LIKE '%knowledge_collections%FOR SHARE%')`).Scan(&waiting)
+			WHERE pid <> pg_backend_pid() AND wait_event_type = 'Lock' AND query LIKE '%knowledge_%')`).Scan(&waiting)
 		if err != nil {
 			t.Fatal(err)
 		}
