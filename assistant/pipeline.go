@@ -60,6 +60,7 @@ type Pipeline struct {
 	log       *slog.Logger
 	wake      func()
 	events    inbox.Bus
+	opened    func(ctx context.Context, tx store.Queries, t store.Ticket) error
 }
 
 // PipelineOptions configure a Pipeline.
@@ -70,12 +71,15 @@ type PipelineOptions struct {
 	// Events, when set, tells the agents live of new tickets and of the
 	// messages users write while a person owns the conversation.
 	Events inbox.Bus
+	// TicketOpened, when set, runs in the turn's transaction after a
+	// handoff opened a ticket (the inbox schedules its notices there).
+	TicketOpened func(ctx context.Context, tx store.Queries, t store.Ticket) error
 }
 
 // NewPipeline returns a pipeline answering with responder; graph marks
 // messages read and shows typing.
 func NewPipeline(st store.Store, graph channel.Graph, responder Responder, o PipelineOptions) *Pipeline {
-	p := &Pipeline{store: st, graph: graph, responder: responder, log: o.Logger, wake: o.Wake, events: o.Events}
+	p := &Pipeline{store: st, graph: graph, responder: responder, log: o.Logger, wake: o.Wake, events: o.Events, opened: o.TicketOpened}
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)
 	}
@@ -172,6 +176,11 @@ func (p *Pipeline) commit(ctx context.Context, in Input, reply Reply, start time
 				data, _ := json.Marshal(map[string]string{"reason": reply.Handoff.Reason, "detail": reply.Handoff.Detail})
 				if _, err := tx.AddTicketEvent(ctx, store.TicketEvent{TicketID: ticket.ID, Kind: inbox.KindTicketCreated, Data: data}); err != nil {
 					return err
+				}
+				if p.opened != nil {
+					if err := p.opened(ctx, tx, ticket); err != nil {
+						return err
+					}
 				}
 			}
 		}

@@ -27,8 +27,33 @@ type Config struct {
 	// Assistants map business numbers to their assistant. Empty: one demo
 	// assistant answers whatsapp.phone_number_id.
 	Assistants []Assistant `mapstructure:"assistants" yaml:"assistants"`
+	Inbox      Inbox       `mapstructure:"inbox" yaml:"inbox"`
 	Jobs       Jobs        `mapstructure:"jobs" yaml:"jobs"`
 	Log        Log         `mapstructure:"log" yaml:"log"`
+}
+
+// Inbox configures live support: when the teams answer, and what a
+// waiting user hears.
+type Inbox struct {
+	// Hours are the default team's business hours, and every team's
+	// without its own; no days means always open.
+	Hours Hours `mapstructure:"hours" yaml:"hours"`
+	// Teams are the business hours of teams that differ, by team name.
+	Teams map[string]Hours `mapstructure:"teams" yaml:"teams"`
+	// WaitNoticeEvery is the time between notices of a user's place in the
+	// queue and the expected wait; 0 sends none.
+	WaitNoticeEvery time.Duration `mapstructure:"wait_notice_every" yaml:"wait_notice_every"`
+	// MaxWaitNotices bounds them per ticket.
+	MaxWaitNotices int `mapstructure:"max_wait_notices" yaml:"max_wait_notices"`
+}
+
+// Hours are business hours: an IANA time zone, a span per weekday by its
+// English three-letter name ("mon": "09:00-18:00"; a day left out is
+// closed) and holidays as dates ("2026-10-29").
+type Hours struct {
+	TimeZone string            `mapstructure:"time_zone" yaml:"time_zone"`
+	Days     map[string]string `mapstructure:"days" yaml:"days"`
+	Holidays []string          `mapstructure:"holidays" yaml:"holidays"`
 }
 
 // HTTP configures the HTTP server.
@@ -126,9 +151,10 @@ func Default() Config {
 			APIVersion:    "v24.0",
 			RatePerSecond: 80,
 		},
-		LLM:  LLM{Provider: "local", APIType: "openai", Timeout: 30 * time.Second, MaxRetries: 3},
-		Jobs: Jobs{Concurrency: 8, PollInterval: 250 * time.Millisecond, Lease: 30 * time.Second},
-		Log:  Log{Level: "info", Format: "text"},
+		LLM:   LLM{Provider: "local", APIType: "openai", Timeout: 30 * time.Second, MaxRetries: 3},
+		Inbox: Inbox{Hours: Hours{TimeZone: "Europe/Istanbul"}, WaitNoticeEvery: 3 * time.Minute, MaxWaitNotices: 3},
+		Jobs:  Jobs{Concurrency: 8, PollInterval: 250 * time.Millisecond, Lease: 30 * time.Second},
+		Log:   Log{Level: "info", Format: "text"},
 	}
 }
 

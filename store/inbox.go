@@ -53,6 +53,9 @@ type TicketFilter struct {
 	Statuses   []string
 	Teams      []string
 	AssigneeID int64
+	// NewestFirst orders by creation, newest first, instead of queue
+	// order.
+	NewestFirst bool
 	// Limit bounds the tickets returned: default 100, at most 1000.
 	Limit int
 }
@@ -98,7 +101,7 @@ type Inbox interface {
 	// when it has none.
 	OpenTicketOf(ctx context.Context, conversationID int64) (Ticket, error)
 	// ListTickets returns the tickets passing f in queue order: priority,
-	// highest first, then oldest first.
+	// highest first, then oldest first; or newest first (f.NewestFirst).
 	ListTickets(ctx context.Context, f TicketFilter) ([]Ticket, error)
 	// ClaimTicket assigns a queued ticket to the agent userID. Of agents
 	// claiming one ticket at once exactly one wins; the others get an

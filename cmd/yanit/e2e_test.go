@@ -112,7 +112,7 @@ func startDevOwnAssistantsOn(t *testing.T, databaseURL string) *app {
 
 // startDevWith starts yanit dev in process, answering with router, or
 // with the assistants of the config when it is nil.
-func startDevWith(t *testing.T, databaseURL string, router assistant.Router) (*app, func() error) {
+func startDevWith(t *testing.T, databaseURL string, router assistant.Router, tune ...func(*config.Config)) (*app, func() error) {
 	t.Helper()
 	cfg, err := devDefaults()
 	if err != nil {
@@ -123,6 +123,9 @@ func startDevWith(t *testing.T, databaseURL string, router assistant.Router) (*a
 	cfg.Database.URL = databaseURL
 	cfg.Jobs.PollInterval = 20 * time.Millisecond
 	fillDevSecrets(&cfg)
+	for _, f := range tune {
+		f(&cfg)
+	}
 	if err := cfg.Validate(config.Dev); err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/yanit/yanit/config"
 	"github.com/yanit/yanit/store"
 	"github.com/yanit/yanit/store/postgres/pgtest"
 	"github.com/yanit/yanit/web"
@@ -280,4 +281,56 @@ func TestInboxHandoffToAnAgent(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A user waiting in the queue hears, at the configured cadence, their
+// place in it; outside business hours, when a person will answer.
+func TestInboxNoticesToTheWaitingUser(t *testing.T) {
+	t.Run("wait", func(t *testing.T) {
+		a, stop := startDevWith(t, "", demoRouter(t), func(c *config.Config) { c.Inbox.WaitNoticeEvery = time.Second })
+		t.Cleanup(func() { stop() })
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		user := a.sim.User("Deniz", "+90 533 000 11 22")
+		asked, err := user.SendText(ctx, "temsilci")
+		if err != nil {
+			t.Fatal(err)
+		}
+		handoff, err := user.NextReply(ctx, asked)
+		if err != nil {
+			t.Fatal(err)
+		}
+		notice, err := user.NextReply(ctx, handoff)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(notice.Text(), "1. sıradasınız") {
+			t.Errorf("the wait notice says %q", notice.Text())
+		}
+		t.Logf("wait notice %v after the handoff message", notice.Time.Sub(handoff.Time).Round(time.Millisecond))
+	})
+	t.Run("outside hours", func(t *testing.T) {
+		a, stop := startDevWith(t, "", demoRouter(t), func(c *config.Config) {
+			c.Inbox.Hours.Days = map[string]string{"sun": "00:00-00:01"} // closed all but a minute a week
+		})
+		t.Cleanup(func() { stop() })
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		user := a.sim.User("Deniz", "+90 533 000 11 23")
+		asked, err := user.SendText(ctx, "temsilci")
+		if err != nil {
+			t.Fatal(err)
+		}
+		handoff, err := user.NextReply(ctx, asked)
+		if err != nil {
+			t.Fatal(err)
+		}
+		notice, err := user.NextReply(ctx, handoff)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(notice.Text(), "çalışma saatleri dışında") {
+			t.Errorf("the outside-hours notice says %q", notice.Text())
+		}
+	})
 }

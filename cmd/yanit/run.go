@@ -297,9 +297,19 @@ func wireChannel(ctx context.Context, cfg config.Config, log *slog.Logger, st st
 		}
 		bus = pgBus
 	}
+	rules, err := noticeRules(cfg.Inbox)
+	if err != nil {
+		bus.Close()
+		return nil, err
+	}
+	notices := inbox.NewNotices(st, rules, inbox.Options{Logger: log, Wake: runner.Notify})
+	if err := runner.Handle(inbox.KindNotice, notices.Handle); err != nil {
+		bus.Close()
+		return nil, err
+	}
 	graph := &whatsapp.Client{BaseURL: cfg.WhatsApp.GraphURL, Version: cfg.WhatsApp.APIVersion, Token: cfg.WhatsApp.AccessToken}
 	limiter := channel.NewLimiter(cfg.WhatsApp.RatePerSecond, 10, 6*time.Second)
-	receiver, err := wireTurns(st, graph, router, runner, log, server.ChannelMetrics(), limiter, bus)
+	receiver, err := wireTurns(st, graph, router, runner, log, server.ChannelMetrics(), limiter, bus, notices.Schedule)
 	if err == nil {
 		var p models
 		if p, err = newProvider(cfg.LLM, log); err == nil {
@@ -318,10 +328,11 @@ func wireChannel(ctx context.Context, cfg config.Config, log *slog.Logger, st st
 // wireTurns registers the turn pipeline and the outbox sender with the
 // runner and returns the receiver that feeds them: the one path from an
 // inbound message to its replies, whatever graph carries them.
-func wireTurns(st store.Store, graph channel.Graph, router assistant.Router, runner *jobs.Runner, log *slog.Logger, metrics *channel.Metrics, limiter *channel.Limiter, events inbox.Bus) (*channel.Receiver, error) {
+func wireTurns(st store.Store, graph channel.Graph, router assistant.Router, runner *jobs.Runner, log *slog.Logger, metrics *channel.Metrics, limiter *channel.Limiter, events inbox.Bus,
+	ticketOpened func(context.Context, store.Queries, store.Ticket) error) (*channel.Receiver, error) {
 	receiver := channel.NewReceiver(st, channel.ReceiverOptions{Logger: log, Metrics: metrics, Routed: router.Routes, Wake: runner.Notify})
 	sender := channel.NewSender(st, graph, channel.SenderOptions{Limiter: limiter, Logger: log, Metrics: metrics})
-	pipeline := assistant.NewPipeline(st, graph, router, assistant.PipelineOptions{Logger: log, Wake: runner.Notify, Events: events})
+	pipeline := assistant.NewPipeline(st, graph, router, assistant.PipelineOptions{Logger: log, Wake: runner.Notify, Events: events, TicketOpened: ticketOpened})
 	if err := runner.Handle(channel.KindTurn, pipeline.Handle); err != nil {
 		return nil, err
 	}
@@ -329,4 +340,24 @@ func wireTurns(st store.Store, graph channel.Graph, router assistant.Router, run
 		return nil, err
 	}
 	return receiver, nil
+}
+
+// noticeRules reads the inbox's business hours and notice cadence; an error
+// names the key that is wrong.
+func noticeRules(c config.Inbox) (inbox.NoticeRules, error) {
+	def, err := inbox.ParseHours(c.Hours.TimeZone, c.Hours.Days, c.Hours.Holidays)
+	if err != nil {
+		return inbox.NoticeRules{}, fmt.Errorf("inbox.hours: %w", err)
+	}
+	rules := inbox.NoticeRules{Default: def, Hours: map[string]inbox.Hours{}, WaitEvery: c.WaitNoticeEvery, MaxWaitNotices: c.MaxWaitNotices}
+	for team, h := range c.Teams {
+		tz := h.TimeZone
+		if tz == "" {
+			tz = c.Hours.TimeZone
+		}
+		if rules.Hours[team], err = inbox.ParseHours(tz, h.Days, h.Holidays); err != nil {
+			return inbox.NoticeRules{}, fmt.Errorf("inbox.teams.%s: %w", team, err)
+		}
+	}
+	return rules, nil
 }

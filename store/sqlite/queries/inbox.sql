@@ -28,7 +28,8 @@ FROM tickets
 WHERE (@statuses = '[]' OR status IN (SELECT value FROM json_each(@statuses)))
   AND (@teams = '[]' OR team IN (SELECT value FROM json_each(@teams)))
   AND (@assignee_id = 0 OR assignee_id = @assignee_id)
-ORDER BY priority DESC, id
+ORDER BY CASE WHEN @newest THEN 0 ELSE priority END DESC,
+         CASE WHEN @newest THEN -id ELSE id END
 LIMIT @lim;
 
 -- name: ClaimTicket :one
