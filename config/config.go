@@ -45,6 +45,10 @@ type Inbox struct {
 	WaitNoticeEvery time.Duration `mapstructure:"wait_notice_every" yaml:"wait_notice_every"`
 	// MaxWaitNotices bounds them per ticket.
 	MaxWaitNotices int `mapstructure:"max_wait_notices" yaml:"max_wait_notices"`
+	// Assignment is how a waiting ticket finds an agent: manual (agents
+	// claim), round_robin or least_loaded among the team's agents with
+	// the inbox open.
+	Assignment string `mapstructure:"assignment" yaml:"assignment"`
 }
 
 // Hours are business hours: an IANA time zone, a span per weekday by its
@@ -152,7 +156,7 @@ func Default() Config {
 			RatePerSecond: 80,
 		},
 		LLM:   LLM{Provider: "local", APIType: "openai", Timeout: 30 * time.Second, MaxRetries: 3},
-		Inbox: Inbox{Hours: Hours{TimeZone: "Europe/Istanbul"}, WaitNoticeEvery: 3 * time.Minute, MaxWaitNotices: 3},
+		Inbox: Inbox{Hours: Hours{TimeZone: "Europe/Istanbul"}, WaitNoticeEvery: 3 * time.Minute, MaxWaitNotices: 3, Assignment: "manual"},
 		Jobs:  Jobs{Concurrency: 8, PollInterval: 250 * time.Millisecond, Lease: 30 * time.Second},
 		Log:   Log{Level: "info", Format: "text"},
 	}

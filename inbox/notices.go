@@ -35,7 +35,25 @@ type NoticeRules struct {
 	// MaxWaitNotices bounds them per ticket; 0 means
 	// DefaultMaxWaitNotices.
 	MaxWaitNotices int
+	// Assignment is how a waiting ticket finds an agent: AssignManual
+	// (agents claim), AssignRoundRobin or AssignLeastLoaded among the
+	// team's agents online.
+	Assignment string
 }
+
+// The assignment policies.
+const (
+	AssignManual      = "manual"
+	AssignRoundRobin  = "round_robin"
+	AssignLeastLoaded = "least_loaded"
+)
+
+// PresenceWindow is how recently an agent must have been seen on a live
+// inbox stream to be online.
+const PresenceWindow = 45 * time.Second
+
+// AssignRetry is how often a waiting ticket looks for an online agent.
+const AssignRetry = 15 * time.Second
 
 // The notices' texts by language; {next}, {position} and {minutes} are
 // filled in.
@@ -66,22 +84,26 @@ type noticePayload struct {
 	Sent int `json:"sent"`
 	// Outside is set once the outside-hours notice went out.
 	Outside bool `json:"outside,omitempty"`
+	// Last is when the last wait notice went out.
+	Last time.Time `json:"last,omitzero"`
 }
 
 // Notices sends the notices of waiting users: the handler of KindNotice
 // jobs, which Schedule enqueues when a ticket opens.
 type Notices struct {
 	st    store.Store
+	bus   Bus
 	rules NoticeRules
 	log   *slog.Logger
 	wake  func()
 	now   func() time.Time
 }
 
-// NewNotices returns the notices of rules on st; o's Logger, Wake (the
-// runner's Notify, after a notice is queued) and Now are used.
-func NewNotices(st store.Store, rules NoticeRules, o Options) *Notices {
-	n := &Notices{st: st, rules: rules, log: o.Logger, wake: o.Wake, now: o.Now}
+// NewNotices returns the notices of rules on st, publishing automatic
+// assignments on bus; o's Logger, Wake (the runner's Notify, after a
+// notice is queued) and Now are used.
+func NewNotices(st store.Store, rules NoticeRules, bus Bus, o Options) *Notices {
+	n := &Notices{st: st, bus: bus, rules: rules, log: o.Logger, wake: o.Wake, now: o.Now}
 	if n.log == nil {
 		n.log = slog.New(slog.DiscardHandler)
 	}
@@ -93,6 +115,9 @@ func NewNotices(st store.Store, rules NoticeRules, o Options) *Notices {
 	}
 	if n.rules.MaxWaitNotices == 0 {
 		n.rules.MaxWaitNotices = DefaultMaxWaitNotices
+	}
+	if n.rules.Assignment == "" {
+		n.rules.Assignment = AssignManual
 	}
 	return n
 }
@@ -116,8 +141,11 @@ func (n *Notices) hours(team string) Hours {
 	return n.rules.Default
 }
 
-// Handle sends the notice a job names while its ticket is still queued,
-// and schedules the next check; a ticket taken or closed ends them.
+// Handle checks a waiting ticket: it assigns it to an online agent when
+// the rules say so and the team is in its hours, else tells the user what
+// is due (outside hours when a person will answer, once; within them,
+// their place and the expected wait, at the cadence, at most the maximum),
+// and schedules the next check. A ticket taken or closed ends the checks.
 func (n *Notices) Handle(ctx context.Context, j jobs.Job) error {
 	var p noticePayload
 	if err := json.Unmarshal(j.Payload, &p); err != nil || p.TicketID == 0 {
@@ -135,45 +163,93 @@ func (n *Notices) Handle(ctx context.Context, j jobs.Job) error {
 	}
 	now := n.now()
 	hours := n.hours(t.Team)
+	open := hours.Open(now)
+	if open && n.rules.Assignment != AssignManual {
+		assigned, err := n.assign(ctx, t, now)
+		if err != nil || assigned {
+			return err
+		}
+	}
 	lang := packLanguage(t.Pack)
 	var text string
-	var next time.Time
+	var next []time.Time
+	waitsFrom := t.CreatedAt
+	if !p.Last.IsZero() {
+		waitsFrom = p.Last
+	}
 	switch {
-	case !hours.Open(now):
+	case !open:
 		opens, ok := hours.NextOpen(now)
 		if !p.Outside {
-			when := "as soon as possible"
-			if lang == "tr" {
-				when = "en kısa sürede"
-			}
+			when := map[string]string{"tr": "en kısa sürede", "en": "as soon as possible"}[lang]
 			if ok {
 				when = describeTime(opens, now, lang)
 			}
 			text = strings.ReplaceAll(pick(noticeTexts["outside_hours"], lang), "{next}", when)
 			p.Outside = true
 		}
-		if ok && n.rules.WaitEvery > 0 {
-			next = opens.Add(n.rules.WaitEvery)
+		if ok {
+			next = append(next, opens)
 		}
-	case n.rules.WaitEvery == 0:
-		return nil
-	case now.Sub(t.CreatedAt) < n.rules.WaitEvery || p.Sent >= n.rules.MaxWaitNotices:
-		// Too early for a notice (the handoff message just told the user),
-		// or enough of them: never spam.
+	case n.rules.WaitEvery > 0 && p.Sent < n.rules.MaxWaitNotices:
+		if now.Sub(waitsFrom) >= n.rules.WaitEvery {
+			if text, err = n.waitText(ctx, t, now, lang); err != nil {
+				return err
+			}
+			p.Sent++
+			p.Last = now
+			waitsFrom = now
+		}
 		if p.Sent < n.rules.MaxWaitNotices {
-			next = t.CreatedAt.Add(n.rules.WaitEvery)
-		}
-	default:
-		text, err = n.waitText(ctx, t, now, lang)
-		if err != nil {
-			return err
-		}
-		p.Sent++
-		if p.Sent < n.rules.MaxWaitNotices {
-			next = now.Add(n.rules.WaitEvery)
+			next = append(next, waitsFrom.Add(n.rules.WaitEvery))
 		}
 	}
-	return n.send(ctx, t, text, p, next)
+	if open && n.rules.Assignment != AssignManual {
+		next = append(next, now.Add(AssignRetry))
+	}
+	var at time.Time
+	if len(next) > 0 {
+		at = slices.MinFunc(next, time.Time.Compare)
+	}
+	return n.send(ctx, t, text, p, at)
+}
+
+// assign gives the ticket to an online agent of its team by the rules'
+// policy; it reports false when none is online. A claim that loses to an
+// agent's own claim is fine: the ticket is taken.
+func (n *Notices) assign(ctx context.Context, t store.Ticket, now time.Time) (bool, error) {
+	agents, err := n.st.OnlineAgents(ctx, t.Team, now.Add(-PresenceWindow))
+	if err != nil || len(agents) == 0 {
+		return false, err
+	}
+	pickAgent := func(a, b store.AgentLoad) int { return a.LastAssigned.Compare(b.LastAssigned) }
+	if n.rules.Assignment == AssignLeastLoaded {
+		pickAgent = func(a, b store.AgentLoad) int {
+			if c := a.Open - b.Open; c != 0 {
+				return c
+			}
+			return a.LastAssigned.Compare(b.LastAssigned)
+		}
+	}
+	to := slices.MinFunc(agents, pickAgent)
+	var got store.Ticket
+	err = n.st.InTx(ctx, func(tx store.Queries) error {
+		var err error
+		if got, err = tx.ClaimTicket(ctx, t.ID, to.ID, now); err != nil {
+			return err
+		}
+		data, _ := json.Marshal(map[string]any{"assignee": to.Login, "policy": n.rules.Assignment})
+		_, err = tx.AddTicketEvent(ctx, store.TicketEvent{TicketID: t.ID, Kind: KindTicketAssigned, Data: data})
+		return err
+	})
+	if errors.Is(err, store.ErrConflict) {
+		return true, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	PublishTicket(ctx, n.bus, n.log, got, KindTicketAssigned, map[string]any{"assignee": to.Login, "policy": n.rules.Assignment}, now)
+	return true, nil
 }
 
 // send queues text to the ticket's user, when there is a text and the

@@ -44,7 +44,7 @@ func TestOutsideHoursNotice(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := inbox.NewNotices(f.st, inbox.NoticeRules{Hours: map[string]inbox.Hours{"billing": closed}, WaitEvery: time.Minute},
+	n := inbox.NewNotices(f.st, inbox.NoticeRules{Hours: map[string]inbox.Hours{"billing": closed}, WaitEvery: time.Minute}, f.bus,
 		inbox.Options{Now: func() time.Time { return *f.clock }})
 	// A Wednesday, 22:00 in Istanbul.
 	*f.clock = time.Date(2026, 11, 25, 19, 0, 0, 0, time.UTC)
@@ -73,7 +73,7 @@ func TestOutsideHoursNotice(t *testing.T) {
 func TestWaitNotices(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	n := inbox.NewNotices(f.st, inbox.NoticeRules{WaitEvery: 2 * time.Minute, MaxWaitNotices: 2},
+	n := inbox.NewNotices(f.st, inbox.NoticeRules{WaitEvery: 2 * time.Minute, MaxWaitNotices: 2}, f.bus,
 		inbox.Options{Now: func() time.Time { return *f.clock }})
 	start := *f.clock
 

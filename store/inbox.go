@@ -122,4 +122,21 @@ type Inbox interface {
 	AddTicketEvent(ctx context.Context, e TicketEvent) (TicketEvent, error)
 	// ListTicketEvents returns a ticket's history, oldest first.
 	ListTicketEvents(ctx context.Context, ticketID int64) ([]TicketEvent, error)
+
+	// TouchPresence records that the agent was seen at at (a live inbox
+	// stream); an older time than the recorded one changes nothing.
+	TouchPresence(ctx context.Context, userID int64, at time.Time) error
+	// OnlineAgents returns the active agents and admins of team (of any
+	// team for the default team "") seen since since, by ID, with their
+	// load.
+	OnlineAgents(ctx context.Context, team string, since time.Time) ([]AgentLoad, error)
+}
+
+// AgentLoad is an online agent with what they hold.
+type AgentLoad struct {
+	User
+	// Open counts the tickets assigned to them now.
+	Open int
+	// LastAssigned is their latest assignment; zero if never.
+	LastAssigned time.Time
 }

@@ -277,6 +277,15 @@ func (s *Server) inboxEvents(c *gin.Context) {
 		c.Writer.Flush()
 		return true
 	}
+	// An agent with the stream open is online: automatic assignment picks
+	// among them (inbox.PresenceWindow).
+	st, _ := s.apiStore(c)
+	present := func() {
+		if err := st.TouchPresence(c.Request.Context(), u.ID, time.Now()); err != nil && c.Request.Context().Err() == nil {
+			s.log.Warn("inbox: recording presence", slog.String("user", u.Login), slog.String("error", err.Error()))
+		}
+	}
+	present()
 	if !write("ready", gin.H{"user": u.Login, "teams": u.Teams}) {
 		return
 	}
@@ -287,6 +296,7 @@ func (s *Server) inboxEvents(c *gin.Context) {
 		case <-c.Request.Context().Done():
 			return
 		case <-tick.C:
+			present()
 			if _, err := fmt.Fprint(c.Writer, ": alive\n\n"); err != nil {
 				return
 			}

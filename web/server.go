@@ -150,6 +150,7 @@ func (s *Server) Routes() http.Handler {
 	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{Registry: s.registry})))
 	r.GET("/webhooks/whatsapp", s.webhookVerify)
 	r.POST("/webhooks/whatsapp", s.webhookReceive)
+	r.GET("/api/v1/openapi.json", s.openAPI())
 	s.apiRoutes(r)
 	s.consoleRoutes(r)
 	for prefix, h := range s.mounts {

@@ -334,3 +334,45 @@ func TestInboxNoticesToTheWaitingUser(t *testing.T) {
 		}
 	})
 }
+
+// With automatic assignment, a handoff goes to the least loaded agent of
+// the team who has the inbox open; with nobody online it waits.
+func TestInboxAutomaticAssignment(t *testing.T) {
+	a, stop := startDevWith(t, "", demoRouter(t), func(c *config.Config) { c.Inbox.Assignment = "least_loaded" })
+	t.Cleanup(func() { stop() })
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	// The demo's "temsilci" goes to its customer_care team.
+	busy, free := agent(t, a, "busy", "customer_care"), agent(t, a, "free", "customer_care")
+	elsewhere := agent(t, a, "elsewhere", "kurumsal") // online, but of another team
+
+	// Nobody online: the first ticket waits.
+	first := a.sim.User("Ece", "+90 533 000 22 01")
+	asked, err := first.SendText(ctx, "temsilci")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := first.NextReply(ctx, asked); err != nil { // the ticket commits with this turn
+		t.Fatal(err)
+	}
+	var list struct{ Tickets []struct{ ID, AssigneeID int64 } }
+	if code := inboxCall(t, a, busy, http.MethodGet, "/tickets?status=queued,assigned,resolved,returned", "", &list); code != 200 || len(list.Tickets) != 1 || list.Tickets[0].AssigneeID != 0 {
+		t.Fatalf("with nobody online: %d %+v, want the ticket queued", code, list)
+	}
+	if code := inboxCall(t, a, busy, http.MethodPost, "/tickets/"+strconv.FormatInt(list.Tickets[0].ID, 10)+"/claim", "", nil); code != 200 {
+		t.Fatalf("claim: %d", code)
+	}
+
+	// Both open the inbox; the next ticket goes to the one holding none.
+	subscribe(t, a, busy)
+	events := subscribe(t, a, free)
+	subscribe(t, a, elsewhere)
+	second := a.sim.User("Efe", "+90 533 000 22 02")
+	if _, err := second.SendText(ctx, "temsilci"); err != nil {
+		t.Fatal(err)
+	}
+	ev := nextEvent(t, events, "ticket_assigned")
+	if !strings.Contains(ev.data, `"assignee":"free"`) || !strings.Contains(ev.data, "least_loaded") {
+		t.Errorf("assignment event %s, want to the free agent by least_loaded", ev.data)
+	}
+}

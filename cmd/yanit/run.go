@@ -302,7 +302,7 @@ func wireChannel(ctx context.Context, cfg config.Config, log *slog.Logger, st st
 		bus.Close()
 		return nil, err
 	}
-	notices := inbox.NewNotices(st, rules, inbox.Options{Logger: log, Wake: runner.Notify})
+	notices := inbox.NewNotices(st, rules, bus, inbox.Options{Logger: log, Wake: runner.Notify})
 	if err := runner.Handle(inbox.KindNotice, notices.Handle); err != nil {
 		bus.Close()
 		return nil, err
@@ -349,7 +349,13 @@ func noticeRules(c config.Inbox) (inbox.NoticeRules, error) {
 	if err != nil {
 		return inbox.NoticeRules{}, fmt.Errorf("inbox.hours: %w", err)
 	}
-	rules := inbox.NoticeRules{Default: def, Hours: map[string]inbox.Hours{}, WaitEvery: c.WaitNoticeEvery, MaxWaitNotices: c.MaxWaitNotices}
+	switch c.Assignment {
+	case inbox.AssignManual, inbox.AssignRoundRobin, inbox.AssignLeastLoaded:
+	default:
+		return inbox.NoticeRules{}, fmt.Errorf("inbox.assignment: %q, want manual, round_robin or least_loaded", c.Assignment)
+	}
+	rules := inbox.NoticeRules{Default: def, Hours: map[string]inbox.Hours{}, WaitEvery: c.WaitNoticeEvery,
+		MaxWaitNotices: c.MaxWaitNotices, Assignment: c.Assignment}
 	for team, h := range c.Teams {
 		tz := h.TimeZone
 		if tz == "" {

@@ -23,6 +23,8 @@ var (
 	sqlSetTicketCSAT    = query("SetTicketCSAT")
 	sqlAddTicketEvent   = query("AddTicketEvent")
 	sqlListTicketEvents = query("ListTicketEvents")
+	sqlTouchPresence    = query("TouchPresence")
+	sqlOnlineAgents     = query("OnlineAgents")
 )
 
 func scanTicket(r scanner) (store.Ticket, error) {
@@ -187,4 +189,26 @@ func (q queries) ListTicketEvents(ctx context.Context, ticketID int64) ([]store.
 		return nil, fmt.Errorf("listing the events of ticket %d: %w", ticketID, interpretError(err))
 	}
 	return es, nil
+}
+
+// TouchPresence records when the agent was last seen.
+func (q queries) TouchPresence(ctx context.Context, userID int64, at time.Time) error {
+	if _, err := q.db.Exec(ctx, sqlTouchPresence, args{"user_id": userID, "at": at}); err != nil {
+		return fmt.Errorf("recording the presence of user %d: %w", userID, interpretError(err))
+	}
+	return nil
+}
+
+// OnlineAgents returns the team's agents seen since since, with their load.
+func (q queries) OnlineAgents(ctx context.Context, team string, since time.Time) ([]store.AgentLoad, error) {
+	rows, err := q.db.Query(ctx, sqlOnlineAgents, args{"team": team, "since": since})
+	out, err := collect(rows, err, func(r scanner) (store.AgentLoad, error) {
+		var a store.AgentLoad
+		err := r.Scan(append(userDest(&a.User), &a.Open, timeColumn{&a.LastAssigned})...)
+		return a, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("listing the online agents of team %q: %w", team, interpretError(err))
+	}
+	return out, nil
 }

@@ -197,3 +197,43 @@ func testTicketClaimRace(t *testing.T, h Harness) {
 		}
 	}
 }
+
+// Automatic assignment reads who is online and how loaded they are.
+func testAgentPresence(t *testing.T, h Harness) {
+	s := h.New(t)
+	c := ctx(t)
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	ayse := must(s.CreateUser(c, store.User{Login: "ayse", Role: store.RoleAgent, Teams: []string{"billing"}}))(t)
+	mert := must(s.CreateUser(c, store.User{Login: "mert", Role: store.RoleAgent, Teams: []string{"sales"}}))(t)
+	gone := must(s.CreateUser(c, store.User{Login: "gone", Role: store.RoleAgent, Teams: []string{"billing"}, Disabled: true}))(t)
+	writer := must(s.CreateUser(c, store.User{Login: "writer", Role: store.RoleContent}))(t)
+	for _, u := range []store.User{ayse, mert, gone, writer} {
+		must(struct{}{}, s.TouchPresence(c, u.ID, now))(t)
+	}
+	must(struct{}{}, s.TouchPresence(c, ayse.ID, now.Add(-time.Hour)))(t) // older: ignored
+
+	names := func(as []store.AgentLoad) string {
+		out := ""
+		for _, a := range as {
+			out += a.Login + " "
+		}
+		return out
+	}
+	if got := must(s.OnlineAgents(c, "billing", now.Add(-time.Minute)))(t); names(got) != "ayse " {
+		t.Errorf("billing online = %s, want ayse (not the disabled one)", names(got))
+	}
+	if got := must(s.OnlineAgents(c, "", now.Add(-time.Minute)))(t); names(got) != "ayse mert " {
+		t.Errorf("default team online = %s, want every active agent", names(got))
+	}
+	if got := must(s.OnlineAgents(c, "billing", now.Add(time.Minute)))(t); len(got) != 0 {
+		t.Errorf("seen after now = %s, want none", names(got))
+	}
+
+	conv := newConversation(t, s, "905550000061")
+	tk, _ := must2(s.OpenTicket(c, store.Ticket{ConversationID: conv.ID, ContactID: conv.ContactID, Team: "billing"}))(t)
+	must(s.ClaimTicket(c, tk.ID, ayse.ID, now))(t)
+	got := must(s.OnlineAgents(c, "billing", now.Add(-time.Minute)))(t)
+	if len(got) != 1 || got[0].Open != 1 || !got[0].LastAssigned.Equal(now) {
+		t.Errorf("ayse's load = %+v, want 1 open, assigned at %v", got, now)
+	}
+}

@@ -66,6 +66,7 @@ func run(t *testing.T, h Harness) {
 	t.Run("Tickets", func(t *testing.T) { testTickets(t, h) })
 	t.Run("TicketQueue", func(t *testing.T) { testTicketQueue(t, h) })
 	t.Run("TicketClaimRace", func(t *testing.T) { testTicketClaimRace(t, h) })
+	t.Run("AgentPresence", func(t *testing.T) { testAgentPresence(t, h) })
 	t.Run("Users", func(t *testing.T) { testUsers(t, h) })
 	t.Run("APITokens", func(t *testing.T) { testAPITokens(t, h) })
 	t.Run("Sessions", func(t *testing.T) { testSessions(t, h) })

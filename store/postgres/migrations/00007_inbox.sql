@@ -38,3 +38,10 @@ CREATE TABLE ticket_events (
 );
 
 CREATE INDEX ticket_events_ticket ON ticket_events (ticket_id, id);
+
+-- When each agent was last seen on a live inbox stream, by any instance:
+-- automatic assignment picks among the agents seen lately.
+CREATE TABLE agent_presence (
+    user_id bigint      PRIMARY KEY REFERENCES users (id),
+    seen_at timestamptz NOT NULL
+);

@@ -38,3 +38,10 @@ CREATE TABLE ticket_events (
 ) STRICT;
 
 CREATE INDEX ticket_events_ticket ON ticket_events (ticket_id, id);
+
+-- When each agent was last seen on a live inbox stream: automatic
+-- assignment picks among the agents seen lately.
+CREATE TABLE agent_presence (
+    user_id INTEGER NOT NULL PRIMARY KEY REFERENCES users (id),
+    seen_at INTEGER NOT NULL
+) STRICT;

@@ -79,3 +79,21 @@ SELECT id, ticket_id, coalesce(user_id, 0), kind, data, created_at
 FROM ticket_events
 WHERE ticket_id = @ticket_id
 ORDER BY id;
+
+-- name: TouchPresence :exec
+INSERT INTO agent_presence (user_id, seen_at)
+VALUES (@user_id, @at)
+ON CONFLICT (user_id) DO UPDATE
+SET seen_at = max(agent_presence.seen_at, excluded.seen_at);
+
+-- name: OnlineAgents :many
+-- Active agents (and admins) of the team, or every one for the default
+-- team, seen since @since, with their open tickets and last assignment.
+SELECT u.id, u.login, u.name, u.role, u.teams, u.password_hash, u.disabled, u.created_at, u.updated_at,
+       (SELECT count(*) FROM tickets t WHERE t.assignee_id = u.id AND t.status = 'assigned'),
+       (SELECT max(t.assigned_at) FROM tickets t WHERE t.assignee_id = u.id)
+FROM agent_presence p
+JOIN users u ON u.id = p.user_id
+WHERE p.seen_at >= @since AND u.disabled = 0 AND u.role IN ('agent', 'admin')
+  AND (@team = '' OR EXISTS (SELECT 1 FROM json_each(u.teams) WHERE value = @team))
+ORDER BY u.id;
