@@ -126,13 +126,39 @@ func (p *Pipeline) Handle(ctx context.Context, j jobs.Job) error {
 			defer close(read)
 			p.markRead(ctx, conv, pending[len(pending)-1])
 		}()
-		reply, err = p.responder.Respond(ctx, in)
+		reply, err = p.respondOrRate(ctx, in)
 		<-read
 		if err != nil {
 			return fmt.Errorf("responding to conversation %d: %w", conv.ID, err)
 		}
 	}
 	return p.commit(ctx, in, reply, start)
+}
+
+// respondOrRate records the rating a user gave a resolved ticket by its
+// button (inbox.CSATQuestion) and thanks them; anything else goes to the
+// responder, a forged or stale rating id too.
+func (p *Pipeline) respondOrRate(ctx context.Context, in Input) (Reply, error) {
+	last := in.Pending[len(in.Pending)-1]
+	ticket, score, ok := inbox.ParseCSAT(replyIDOf(last))
+	if !ok || len(in.Pending) > 1 {
+		return p.responder.Respond(ctx, in)
+	}
+	var thanks string
+	err := p.store.InTx(ctx, func(tx store.Queries) error {
+		var err error
+		thanks, err = inbox.RecordCSAT(ctx, tx, in.Conversation.ID, ticket, score)
+		return err
+	})
+	if errors.Is(err, inbox.ErrInvalid) || errors.Is(err, store.ErrNotFound) {
+		p.log.Warn("inbox: a rating that rates nothing", slog.Int64("conversation", in.Conversation.ID), slog.String("error", err.Error()))
+		return p.responder.Respond(ctx, in)
+	}
+	if err != nil {
+		return Reply{}, err
+	}
+	return Reply{Messages: []whatsapp.Outbound{{Content: &whatsapp.Text{Body: thanks}}}, Intent: "csat", Confidence: 1,
+		Decision: DecisionAnswer, Reason: fmt.Sprintf("rating %d of ticket %d", score, ticket)}, nil
 }
 
 // markRead marks the newest message read and shows typing while the turn

@@ -49,6 +49,8 @@ type Inbox struct {
 	// claim), round_robin or least_loaded among the team's agents with
 	// the inbox open.
 	Assignment string `mapstructure:"assignment" yaml:"assignment"`
+	// CSAT asks the user to rate a resolved ticket with three faces.
+	CSAT bool `mapstructure:"csat" yaml:"csat"`
 }
 
 // Hours are business hours: an IANA time zone, a span per weekday by its
@@ -156,7 +158,7 @@ func Default() Config {
 			RatePerSecond: 80,
 		},
 		LLM:   LLM{Provider: "local", APIType: "openai", Timeout: 30 * time.Second, MaxRetries: 3},
-		Inbox: Inbox{Hours: Hours{TimeZone: "Europe/Istanbul"}, WaitNoticeEvery: 3 * time.Minute, MaxWaitNotices: 3, Assignment: "manual"},
+		Inbox: Inbox{Hours: Hours{TimeZone: "Europe/Istanbul"}, WaitNoticeEvery: 3 * time.Minute, MaxWaitNotices: 3, Assignment: "manual", CSAT: true},
 		Jobs:  Jobs{Concurrency: 8, PollInterval: 250 * time.Millisecond, Lease: 30 * time.Second},
 		Log:   Log{Level: "info", Format: "text"},
 	}

@@ -47,6 +47,7 @@ type Service struct {
 	// wake tells the outbox a reply is queued.
 	wake func()
 	now  func() time.Time
+	csat bool
 }
 
 // Options configure a Service.
@@ -56,11 +57,13 @@ type Options struct {
 	Wake func()
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// CSAT asks the user to rate a resolved ticket (CSATQuestion).
+	CSAT bool
 }
 
 // NewService returns the inbox on st, publishing on bus.
 func NewService(st store.Store, bus Bus, o Options) *Service {
-	s := &Service{st: st, bus: bus, log: o.Logger, wake: o.Wake, now: o.Now}
+	s := &Service{st: st, bus: bus, log: o.Logger, wake: o.Wake, now: o.Now, csat: o.CSAT}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -256,7 +259,8 @@ func (s *Service) Transfer(ctx context.Context, u store.User, id int64, team str
 }
 
 // Resolve closes a ticket u owns; the conversation goes back to the bot,
-// which answers the user's next message.
+// which answers the user's next message. With CSAT on, the user is asked
+// to rate it (when the 24-hour window is open).
 func (s *Service) Resolve(ctx context.Context, u store.User, id int64) (store.Ticket, error) {
 	return s.close(ctx, u, id, store.TicketResolved, KindTicketResolved)
 }
@@ -272,6 +276,7 @@ func (s *Service) close(ctx context.Context, u store.User, id int64, status, kin
 		return store.Ticket{}, err
 	}
 	var t store.Ticket
+	asked := false
 	err := s.st.InTx(ctx, func(tx store.Queries) error {
 		var err error
 		if t, err = tx.CloseTicket(ctx, id, status, s.now()); err != nil {
@@ -286,10 +291,25 @@ func (s *Service) close(ctx context.Context, u store.User, id int64, status, kin
 		if err := tx.SetConversationState(ctx, conv.ID, store.ModeBot, json.RawMessage(`{}`)); err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
-		return s.record(ctx, tx, t, u, kind, map[string]any{"by": u.Login})
+		if status == store.TicketResolved && s.csat {
+			contact, err := tx.GetContact(ctx, t.ContactID)
+			if err != nil {
+				return err
+			}
+			if !contact.LastInboundAt.IsZero() && s.now().Sub(contact.LastInboundAt) < Window {
+				if _, err := channel.Queue(ctx, tx, conv, contact, []whatsapp.Outbound{CSATQuestion(t)}); err != nil {
+					return err
+				}
+				asked = true
+			}
+		}
+		return s.record(ctx, tx, t, u, kind, map[string]any{"by": u.Login, "csat_asked": asked})
 	})
 	if err != nil {
 		return store.Ticket{}, err
+	}
+	if asked {
+		s.wake()
 	}
 	s.publish(ctx, t, kind, map[string]any{"by": u.Login})
 	return t, nil

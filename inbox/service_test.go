@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/yanit/yanit/channel/whatsapp"
 	"github.com/yanit/yanit/inbox"
 	"github.com/yanit/yanit/store"
 	"github.com/yanit/yanit/store/sqlite"
@@ -188,5 +189,54 @@ func TestNotesTransfersAndClosing(t *testing.T) {
 	}
 	if _, err := f.svc.Resolve(ctx, f.admin, f.ticket.ID); !errors.Is(err, store.ErrConflict) {
 		t.Errorf("resolving a returned ticket: %v, want ErrConflict", err)
+	}
+}
+
+// A rating button's id names its ticket and score; anything else is not
+// a rating, and a rating of another conversation's ticket is refused.
+func TestCSAT(t *testing.T) {
+	for id, want := range map[string]bool{"csat:12:5": true, "csat:12:1": true, "csat:12:6": false, "csat:0:3": false,
+		"csat:x:3": false, "csat:12": false, "orders": false, "csat:12:3:4": false} {
+		if _, _, ok := inbox.ParseCSAT(id); ok != want {
+			t.Errorf("ParseCSAT(%q) ok = %v, want %v", id, ok, want)
+		}
+	}
+	f := newFixture(t)
+	ctx := context.Background()
+	q := inbox.CSATQuestion(f.ticket)
+	b, ok := q.Content.(*whatsapp.Buttons)
+	if !ok || len(b.Buttons) != 3 {
+		t.Fatalf("question %+v", q)
+	}
+	for _, btn := range b.Buttons {
+		if tk, _, ok := inbox.ParseCSAT(btn.ID); !ok || tk != f.ticket.ID || len([]rune(btn.Title)) > 20 {
+			t.Errorf("button %+v", btn)
+		}
+	}
+	if _, err := f.svc.Claim(ctx, f.billing, f.ticket.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Resolve(ctx, f.billing, f.ticket.ID); err != nil {
+		t.Fatal(err)
+	}
+	err := f.st.InTx(ctx, func(tx store.Queries) error {
+		_, err := inbox.RecordCSAT(ctx, tx, f.ticket.ConversationID+1, f.ticket.ID, 5)
+		return err
+	})
+	if !errors.Is(err, inbox.ErrInvalid) {
+		t.Errorf("rating another conversation's ticket: %v, want ErrInvalid", err)
+	}
+	err = f.st.InTx(ctx, func(tx store.Queries) error {
+		thanks, err := inbox.RecordCSAT(ctx, tx, f.ticket.ConversationID, f.ticket.ID, 3)
+		if err == nil && !strings.Contains(thanks, "teşekkür") {
+			t.Errorf("thanks %q", thanks)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := f.st.GetTicket(ctx, f.ticket.ID); got.CSAT != 3 {
+		t.Errorf("csat = %d", got.CSAT)
 	}
 }

@@ -271,6 +271,26 @@ func TestInboxHandoffToAnAgent(t *testing.T) {
 				t.Errorf("after resolving: %+v, history %v", history.Ticket, kinds)
 			}
 
+			// The user is asked to rate the conversation, and does.
+			question, err := user.NextReply(ctx, reply)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(question.Text(), "değerlendirir misiniz") {
+				t.Fatalf("after resolving the user got %q, want the rating question", question.Text())
+			}
+			tap, err := user.TapButton(ctx, "😊 İyi")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if thanks, err := user.NextReply(ctx, tap); err != nil || !strings.Contains(thanks.Text(), "teşekkür") {
+				t.Errorf("after rating the user got %q (%v), want thanks", thanks.Text(), err)
+			}
+			var rated struct{ Ticket struct{ CSAT int } }
+			if inboxCall(t, a, owner, http.MethodGet, path, "", &rated); rated.Ticket.CSAT != 5 {
+				t.Errorf("the ticket's rating is %d, want 5", rated.Ticket.CSAT)
+			}
+
 			// The bot answers the user again.
 			hello, err := user.SendText(ctx, "merhaba")
 			if err != nil {

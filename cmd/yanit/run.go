@@ -315,7 +315,7 @@ func wireChannel(ctx context.Context, cfg config.Config, log *slog.Logger, st st
 		if p, err = newProvider(cfg.LLM, log); err == nil {
 			server.SetBackend(web.Backend{Store: st, Receiver: receiver, Tools: box,
 				Knowledge: knowledge.NewStored(st, p.embed, p.model, p.dims, knowledge.EmbedOptions{}),
-				Inbox:     inbox.NewService(st, bus, inbox.Options{Logger: log, Wake: runner.Notify})})
+				Inbox:     inbox.NewService(st, bus, inbox.Options{Logger: log, Wake: runner.Notify, CSAT: cfg.Inbox.CSAT})})
 		}
 	}
 	if err != nil {
