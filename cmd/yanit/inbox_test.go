@@ -375,7 +375,9 @@ func TestInboxAutomaticAssignment(t *testing.T) {
 	if _, err := first.NextReply(ctx, asked); err != nil { // the ticket commits with this turn
 		t.Fatal(err)
 	}
-	var list struct{ Tickets []struct{ ID, AssigneeID int64 } }
+	var list struct {
+		Tickets []struct{ ID, AssigneeID int64 }
+	}
 	if code := inboxCall(t, a, busy, http.MethodGet, "/tickets?status=queued,assigned,resolved,returned", "", &list); code != 200 || len(list.Tickets) != 1 || list.Tickets[0].AssigneeID != 0 {
 		t.Fatalf("with nobody online: %d %+v, want the ticket queued", code, list)
 	}
