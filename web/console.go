@@ -46,8 +46,9 @@ func (s *Server) consoleRoutes(r gin.IRouter) {
 	con.POST("/login", s.login)
 	con.POST("/logout", s.authenticate(true), s.logout)
 	signedIn := con.Group("", s.authenticate(true))
-	signedIn.GET("/", func(c *gin.Context) { c.Redirect(http.StatusSeeOther, "/console/knowledge") })
+	signedIn.GET("/", consoleHome)
 	signedIn.GET("/knowledge", allow(store.RoleContent), s.knowledgePage)
+	signedIn.GET("/inbox", allow(store.RoleAgent), s.inboxPage)
 }
 
 // consoleHeaders keep the pages from being framed, sniffed or made to run
