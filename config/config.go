@@ -92,6 +92,19 @@ type WhatsApp struct {
 	// RatePerSecond caps sends per business number in this process (Meta's
 	// default throughput is 80 messages per second).
 	RatePerSecond float64 `mapstructure:"rate_per_second" yaml:"rate_per_second"`
+	// Templates are the message templates Meta approved for the account:
+	// what agents may send outside the 24-hour window.
+	Templates []Template `mapstructure:"templates" yaml:"templates"`
+}
+
+// Template is an approved message template: its name and language as
+// Meta knows them, its category, and its body with {{1}}, {{2}}, …
+// placeholders, the parameters a send fills in.
+type Template struct {
+	Name     string `mapstructure:"name" yaml:"name"`
+	Language string `mapstructure:"language" yaml:"language"`
+	Category string `mapstructure:"category" yaml:"category"` // utility, marketing, authentication
+	Body     string `mapstructure:"body" yaml:"body"`
 }
 
 // Assistant is one assistant and the business numbers it answers.

@@ -45,9 +45,10 @@ type Service struct {
 	bus Bus
 	log *slog.Logger
 	// wake tells the outbox a reply is queued.
-	wake func()
-	now  func() time.Time
-	csat bool
+	wake      func()
+	now       func() time.Time
+	csat      bool
+	templates []Template
 }
 
 // Options configure a Service.
@@ -59,11 +60,13 @@ type Options struct {
 	Now func() time.Time
 	// CSAT asks the user to rate a resolved ticket (CSATQuestion).
 	CSAT bool
+	// Templates are the approved templates agents may send (NewTemplate).
+	Templates []Template
 }
 
 // NewService returns the inbox on st, publishing on bus.
 func NewService(st store.Store, bus Bus, o Options) *Service {
-	s := &Service{st: st, bus: bus, log: o.Logger, wake: o.Wake, now: o.Now, csat: o.CSAT}
+	s := &Service{st: st, bus: bus, log: o.Logger, wake: o.Wake, now: o.Now, csat: o.CSAT, templates: o.Templates}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

@@ -68,6 +68,30 @@ func (s *Server) inboxRoutes(r gin.IRouter) {
 	r.POST("/tickets/:id/return", s.ticketAction(func(c *gin.Context, svc *inbox.Service, u store.User, id int64) (any, error) {
 		return svc.ReturnToBot(c.Request.Context(), u, id)
 	}))
+	r.POST("/tickets/:id/template", s.ticketAction(func(c *gin.Context, svc *inbox.Service, u store.User, id int64) (any, error) {
+		var body struct {
+			Name     string   `json:"name"`
+			Language string   `json:"language"`
+			Params   []string `json:"params"`
+		}
+		if err := c.ShouldBindJSON(&body); err != nil {
+			return nil, fmt.Errorf(`%w: want a JSON body {"name": "…", "language": "…", "params": ["…"]}: %v`, inbox.ErrInvalid, err)
+		}
+		m, err := svc.SendTemplate(c.Request.Context(), u, id, body.Name, body.Language, body.Params)
+		if err != nil {
+			return nil, err
+		}
+		return newMessageJSON(m), nil
+	}))
+	r.GET("/templates", func(c *gin.Context) {
+		if svc, ok := s.apiInbox(c); ok {
+			ts := svc.Templates()
+			if ts == nil {
+				ts = []inbox.Template{}
+			}
+			c.JSON(http.StatusOK, gin.H{"templates": ts})
+		}
+	})
 	r.GET("/events", s.inboxEvents)
 }
 

@@ -302,6 +302,11 @@ func wireChannel(ctx context.Context, cfg config.Config, log *slog.Logger, st st
 		bus.Close()
 		return nil, err
 	}
+	templates, err := approvedTemplates(cfg.WhatsApp.Templates)
+	if err != nil {
+		bus.Close()
+		return nil, err
+	}
 	notices := inbox.NewNotices(st, rules, bus, inbox.Options{Logger: log, Wake: runner.Notify})
 	if err := runner.Handle(inbox.KindNotice, notices.Handle); err != nil {
 		bus.Close()
@@ -315,7 +320,7 @@ func wireChannel(ctx context.Context, cfg config.Config, log *slog.Logger, st st
 		if p, err = newProvider(cfg.LLM, log); err == nil {
 			server.SetBackend(web.Backend{Store: st, Receiver: receiver, Tools: box,
 				Knowledge: knowledge.NewStored(st, p.embed, p.model, p.dims, knowledge.EmbedOptions{}),
-				Inbox:     inbox.NewService(st, bus, inbox.Options{Logger: log, Wake: runner.Notify, CSAT: cfg.Inbox.CSAT})})
+				Inbox:     inbox.NewService(st, bus, inbox.Options{Logger: log, Wake: runner.Notify, CSAT: cfg.Inbox.CSAT, Templates: templates})})
 		}
 	}
 	if err != nil {
@@ -366,4 +371,18 @@ func noticeRules(c config.Inbox) (inbox.NoticeRules, error) {
 		}
 	}
 	return rules, nil
+}
+
+// approvedTemplates reads the approved templates of the configuration; an
+// error names the entry.
+func approvedTemplates(ts []config.Template) ([]inbox.Template, error) {
+	var out []inbox.Template
+	for i, t := range ts {
+		tmpl, err := inbox.NewTemplate(t.Name, t.Language, t.Category, t.Body)
+		if err != nil {
+			return nil, fmt.Errorf("whatsapp.templates[%d]: %w", i, err)
+		}
+		out = append(out, tmpl)
+	}
+	return out, nil
 }
