@@ -240,3 +240,58 @@ func TestCSAT(t *testing.T) {
 		t.Errorf("csat = %d", got.CSAT)
 	}
 }
+
+// Outside the window an agent can still reach the user, with an approved
+// template and its parameters; nothing else.
+func TestTemplates(t *testing.T) {
+	for _, bad := range []struct{ name, lang, cat, body, want string }{
+		{"Follow Up", "tr", "utility", "x", "lower-case"},
+		{"follow_up", "", "utility", "x", "language"},
+		{"follow_up", "tr", "promo", "x", "category"},
+		{"follow_up", "tr", "utility", " ", "body"},
+		{"follow_up", "tr", "utility", "Merhaba {{2}}", "without gaps"},
+	} {
+		if _, err := inbox.NewTemplate(bad.name, bad.lang, bad.cat, bad.body); err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("NewTemplate(%q, %q, %q, %q) = %v, want an error about %s", bad.name, bad.lang, bad.cat, bad.body, err, bad.want)
+		}
+	}
+	tmpl, err := inbox.NewTemplate("follow_up", "tr", "utility", "Merhaba {{1}}, {{2}} numaralı talebiniz için yazıyoruz. {{1}}, yanıtlayabilirsiniz.")
+	if err != nil || tmpl.Params != 2 {
+		t.Fatalf("NewTemplate: %+v, %v", tmpl, err)
+	}
+	if got := tmpl.Render([]string{"Ayşe", "T-42"}); got != "Merhaba Ayşe, T-42 numaralı talebiniz için yazıyoruz. Ayşe, yanıtlayabilirsiniz." {
+		t.Errorf("Render = %q", got)
+	}
+
+	f := newFixture(t)
+	ctx := context.Background()
+	f.svc = inbox.NewService(f.st, f.bus, inbox.Options{Now: func() time.Time { return *f.clock }, Templates: []inbox.Template{tmpl}})
+	if _, err := f.svc.Claim(ctx, f.billing, f.ticket.ID); err != nil {
+		t.Fatal(err)
+	}
+	*f.clock = f.clock.Add(inbox.Window + time.Hour) // the window is closed
+	for _, c := range []struct {
+		name, lang string
+		params     []string
+	}{
+		{"follow_up", "en", []string{"Ayşe", "T-42"}}, // not approved in English
+		{"welcome", "tr", nil},
+		{"follow_up", "tr", []string{"Ayşe"}},
+		{"follow_up", "tr", []string{"Ayşe", " "}},
+		{"follow_up", "tr", []string{"Ayşe", "two\nlines"}},
+	} {
+		if _, err := f.svc.SendTemplate(ctx, f.billing, f.ticket.ID, c.name, c.lang, c.params); !errors.Is(err, inbox.ErrInvalid) {
+			t.Errorf("SendTemplate(%s, %s, %q): %v, want ErrInvalid", c.name, c.lang, c.params, err)
+		}
+	}
+	if _, err := f.svc.SendTemplate(ctx, f.sales, f.ticket.ID, "follow_up", "tr", []string{"Ayşe", "T-42"}); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a template from another team's agent: %v, want ErrNotFound", err)
+	}
+	m, err := f.svc.SendTemplate(ctx, f.billing, f.ticket.ID, "follow_up", "tr", []string{"Ayşe", "T-42"})
+	if err != nil || m.Type != "template" {
+		t.Fatalf("SendTemplate: %+v, %v", m, err)
+	}
+	if !strings.Contains(string(m.Payload), "follow_up") || !strings.Contains(string(m.Payload), "T-42") {
+		t.Errorf("queued payload %s", m.Payload)
+	}
+}
