@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +12,8 @@ import (
 	"github.com/yanit/yanit/channel/whatsapp/simulator"
 	"github.com/yanit/yanit/channel/whatsapp/simulator/simbrowser"
 	"github.com/yanit/yanit/store"
+	"github.com/yanit/yanit/store/postgres"
+	"github.com/yanit/yanit/store/postgres/pgtest"
 	"github.com/yanit/yanit/web"
 )
 
@@ -176,5 +179,66 @@ func TestBrowserAgentConsole(t *testing.T) {
 	}
 	if greet, err := user.NextReply(ctx, hello); err != nil || !strings.Contains(greet.Text(), "Ben Yanıt") {
 		t.Errorf("after resolving, the customer got %q (%v), want the bot's greeting", greet.Text(), err)
+	}
+}
+
+// TestBrowserTemplateOutsideTheWindow: a customer wrote more than 24 hours
+// ago, so the console offers the approved templates instead of the reply
+// box; the agent fills the placeholder and the customer gets the template.
+func TestBrowserTemplateOutsideTheWindow(t *testing.T) {
+	a := startDev(t, pgtest.NewSchemaDSN(t)) // PostgreSQL: the test moves the customer's last message back in time
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	hash, err := web.HashPassword("temsilci-parola-2026")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.store.CreateUser(ctx, store.User{Login: "ayse", Name: "Ayşe Yılmaz", Role: store.RoleAgent, PasswordHash: hash}); err != nil {
+		t.Fatal(err)
+	}
+	token := agent(t, a, "api-agent")
+	user := a.sim.User("Deniz Kaya", "+90 532 444 55 66")
+	asked, err := user.SendText(ctx, "temsilciyle görüşmek istiyorum")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := user.NextReply(ctx, asked); err != nil {
+		t.Fatal(err)
+	}
+	var list struct{ Tickets []struct{ ID int64 } }
+	if code := inboxCall(t, a, token, "GET", "/tickets", "", &list); code != 200 || len(list.Tickets) != 1 {
+		t.Fatalf("queue: %d %+v", code, list)
+	}
+	id := strconv.FormatInt(list.Tickets[0].ID, 10)
+	pg := a.store.(*postgres.Store)
+	if _, err := pg.Pool().Exec(ctx, `UPDATE contacts SET last_inbound_at = now() - interval '25 hours'`); err != nil {
+		t.Fatal(err)
+	}
+
+	p := simbrowser.Open(t)
+	base := "http://" + a.addr.String()
+	p.Do("signing in",
+		chromedp.Navigate(base+"/console/login?next=%2Fconsole%2Finbox%23ticket-"+id),
+		simbrowser.Keys(`input[name="login"]`, "ayse"),
+		simbrowser.Keys(`input[name="password"]`, "temsilci-parola-2026"),
+		simbrowser.Click(`button[type="submit"]`),
+		simbrowser.Visible(`#claim`))
+	p.Do("claiming: the window is closed, so templates replace the reply box",
+		simbrowser.Click(`#claim`),
+		shows(`#reply-state`, "24-hour window is closed"),
+		simbrowser.Visible(`#template-form`),
+		shows(`#template-form select`, "support_follow_up (tr, utility)"),
+		holds(`() => document.querySelector("#reply-form textarea").disabled`))
+	p.Do("filling the placeholder and sending",
+		simbrowser.Keys(`#template-params input[name="p1"]`, "Deniz Hanım"),
+		shows(`#template-preview`, "Merhaba Deniz Hanım, destek talebinizle"),
+		simbrowser.Click(`#template-form button[type="submit"]`),
+		shows(`#action-status`, "Template support_follow_up sent"))
+	got, err := user.WaitFor(ctx, func(m simulator.Message) bool { return m.FromBusiness() && strings.Contains(m.Text(), "support_follow_up") })
+	if err != nil {
+		t.Fatalf("the customer got no template: %v", err)
+	}
+	if !strings.Contains(got.Text(), "Deniz Hanım") {
+		t.Errorf("the template reached the customer as %q, want its parameter", got.Text())
 	}
 }

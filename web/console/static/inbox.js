@@ -298,9 +298,10 @@ function renderTicket(d) {
   form.hidden = !mine;
   reply.disabled = form.querySelector("button").disabled = mine && !d.window_open;
   replyState.classList.toggle("warn", mine && !d.window_open);
+  showTemplates(mine && !d.window_open, t.pack && t.pack.language);
   if (mine && !d.window_open) {
     replyState.textContent = `The 24-hour window is closed: the customer last wrote ${clock(contact.last_inbound_at) || "long ago"}. ` +
-      "WhatsApp now carries only an approved template; sending templates from the console comes in a later version.";
+      "WhatsApp now carries only an approved template: choose one below.";
   } else if (mine) {
     replyState.textContent = "Ctrl+Enter sends. The customer reads it on WhatsApp.";
   } else if (t.status === "queued") {
@@ -462,6 +463,71 @@ $("reply-form").addEventListener("submit", async (ev) => {
   const text = form.elements.text.value.trim();
   if (!text) return;
   if (await act("reply", { text }, "Sent.")) form.reset();
+});
+
+// Approved templates: the one way to reach a customer whose 24-hour window
+// has closed. The form shows one field per placeholder and a preview.
+let templates = null;
+
+async function showTemplates(show, language) {
+  const form = $("template-form");
+  form.hidden = !show;
+  if (!show) return;
+  if (templates === null) {
+    const { ok, data } = await api("GET", "/templates");
+    templates = ok ? data.templates : [];
+  }
+  const select = form.elements.template;
+  const keep = select.value;
+  select.replaceChildren(...templates.map((t, i) => {
+    const o = el("option", { value: String(i), textContent: `${t.name} (${t.language}, ${t.category})` });
+    if (t.language === language) o.selected = true;
+    return o;
+  }));
+  if (keep && select.querySelector(`option[value="${keep}"]`)) select.value = keep;
+  if (templates.length === 0) {
+    $("template-preview").textContent = "No approved template is configured (whatsapp.templates).";
+  }
+  renderTemplateParams();
+}
+
+function chosenTemplate() {
+  const i = Number($("template-form").elements.template.value);
+  return templates && templates[i];
+}
+
+function renderTemplateParams() {
+  const t = chosenTemplate();
+  const box = $("template-params");
+  box.replaceChildren();
+  if (!t) return;
+  for (let n = 1; n <= t.params; n++) {
+    box.append(el("label", { textContent: `{{${n}}} ` },
+      el("input", { name: `p${n}`, required: true, maxLength: 1024, oninput: previewTemplate })));
+  }
+  previewTemplate();
+}
+
+function previewTemplate() {
+  const t = chosenTemplate();
+  if (!t) return;
+  const form = $("template-form");
+  $("template-preview").textContent = t.body.replace(/\{\{(\d+)\}\}/g, (m, n) => {
+    const input = form.elements[`p${n}`];
+    return input && input.value.trim() ? input.value.trim() : m;
+  });
+}
+
+$("template-form").elements.template.addEventListener("change", renderTemplateParams);
+
+$("template-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const t = chosenTemplate();
+  if (!t) return;
+  const form = ev.target;
+  const params = [];
+  for (let n = 1; n <= t.params; n++) params.push(form.elements[`p${n}`].value.trim());
+  if (await act("template", { name: t.name, language: t.language, params }, `Template ${t.name} sent.`)) renderTemplateParams();
 });
 
 $("note-form").addEventListener("submit", async (ev) => {
