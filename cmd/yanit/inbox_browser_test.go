@@ -234,7 +234,9 @@ func TestBrowserTemplateOutsideTheWindow(t *testing.T) {
 		shows(`#template-preview`, "Merhaba Deniz Hanım, destek talebinizle"),
 		simbrowser.Click(`#template-form button[type="submit"]`),
 		shows(`#action-status`, "Template support_follow_up sent"))
-	got, err := user.WaitFor(ctx, func(m simulator.Message) bool { return m.FromBusiness() && strings.Contains(m.Text(), "support_follow_up") })
+	got, err := user.WaitFor(ctx, func(m simulator.Message) bool {
+		return m.FromBusiness() && strings.Contains(m.Text(), "support_follow_up")
+	})
 	if err != nil {
 		t.Fatalf("the customer got no template: %v", err)
 	}
