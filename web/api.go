@@ -21,7 +21,9 @@ const maxListLimit = 500
 // or a console session, and names the roles it lets through.
 func (s *Server) apiRoutes(r gin.IRouter) {
 	v1 := r.Group("/api/v1", s.authenticate(false))
-	conv := v1.Group("", allow(store.RoleAgent, store.RoleQA))
+	// Every conversation, whatever team it went to: QA's. Agents read the
+	// conversations of their teams' tickets through the inbox.
+	conv := v1.Group("", allow(store.RoleQA))
 	conv.GET("/conversations", s.listConversations)
 	conv.GET("/conversations/:id", s.getConversation)
 	conv.GET("/conversations/:id/turns", s.listTurns)

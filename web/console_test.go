@@ -19,6 +19,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/yanit/yanit/inbox"
 	"github.com/yanit/yanit/knowledge"
 	"github.com/yanit/yanit/llm/local"
 	"github.com/yanit/yanit/store"
@@ -41,7 +42,7 @@ func consoleServer(t *testing.T, st store.Store) (string, *syncBuffer) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.SetBackend(Backend{Store: st, Knowledge: newTestKnowledge(st)})
+	s.SetBackend(Backend{Store: st, Knowledge: newTestKnowledge(st), Inbox: inbox.NewService(st, inbox.NewLocalBus(), inbox.Options{})})
 	return httpServer(t, s), logs
 }
 
@@ -535,7 +536,7 @@ func TestConsoleSessionRoles(t *testing.T) {
 		login string
 		codes map[string]int
 	}{
-		{"can", map[string]int{"/api/v1/conversations": 200, "/api/v1/knowledge/collections": 403,
+		{"can", map[string]int{"/api/v1/conversations": 403, "/api/v1/inbox/tickets": 200, "/api/v1/knowledge/collections": 403,
 			"/api/v1/knowledge/documents": 403, "/console/knowledge": 403}},
 		{"ayse", map[string]int{"/api/v1/conversations": 403, "/api/v1/knowledge/collections": 200,
 			"/api/v1/knowledge/documents": 200, "/console/knowledge": 200}},
