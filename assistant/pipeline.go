@@ -61,6 +61,8 @@ type Pipeline struct {
 	wake      func()
 	events    inbox.Bus
 	opened    func(ctx context.Context, tx store.Queries, t store.Ticket) error
+	routing   []inbox.Rule
+	reopen    time.Duration
 }
 
 // PipelineOptions configure a Pipeline.
@@ -74,12 +76,20 @@ type PipelineOptions struct {
 	// TicketOpened, when set, runs in the turn's transaction after a
 	// handoff opened a ticket (the inbox schedules its notices there).
 	TicketOpened func(ctx context.Context, tx store.Queries, t store.Ticket) error
+	// Routing decides the team and priority of a handoff's ticket
+	// (inbox.Route); none keeps the assistant's team.
+	Routing []inbox.Rule
+	// ReopenWithin, when positive, gives a user who writes again this soon
+	// after their ticket was resolved back to the same agent
+	// (inbox.Reopen) instead of the bot.
+	ReopenWithin time.Duration
 }
 
 // NewPipeline returns a pipeline answering with responder; graph marks
 // messages read and shows typing.
 func NewPipeline(st store.Store, graph channel.Graph, responder Responder, o PipelineOptions) *Pipeline {
-	p := &Pipeline{store: st, graph: graph, responder: responder, log: o.Logger, wake: o.Wake, events: o.Events, opened: o.TicketOpened}
+	p := &Pipeline{store: st, graph: graph, responder: responder, log: o.Logger, wake: o.Wake, events: o.Events, opened: o.TicketOpened,
+		routing: o.Routing, reopen: o.ReopenWithin}
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)
 	}
@@ -115,6 +125,12 @@ func (p *Pipeline) Handle(ctx context.Context, j jobs.Job) error {
 		return p.store.ListMessages(ctx, conv.ID)
 	}}
 
+	if conv.Mode == store.ModeBot && p.reopen > 0 {
+		if err := p.reopenTicket(ctx, &in); err != nil {
+			return err
+		}
+		conv = in.Conversation
+	}
 	var reply Reply
 	if conv.Mode == store.ModeHuman {
 		reply = Reply{Decision: DecisionSilent, Reason: "a human agent owns the conversation"}
@@ -133,6 +149,32 @@ func (p *Pipeline) Handle(ctx context.Context, j jobs.Job) error {
 		}
 	}
 	return p.commit(ctx, in, reply, start)
+}
+
+// reopenTicket gives the conversation back to the agent who resolved it
+// moments ago (inbox.Reopen); the turn then goes to that person, not the
+// bot.
+func (p *Pipeline) reopenTicket(ctx context.Context, in *Input) error {
+	if _, _, rating := inbox.ParseCSAT(replyIDOf(in.Pending[len(in.Pending)-1])); rating {
+		return nil // rating the resolved ticket reopens nothing
+	}
+	var t store.Ticket
+	reopened := false
+	err := p.store.InTx(ctx, func(tx store.Queries) error {
+		var err error
+		t, reopened, err = inbox.Reopen(ctx, tx, in.Conversation, p.reopen, time.Now())
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("reopening the ticket of conversation %d: %w", in.Conversation.ID, err)
+	}
+	if reopened {
+		in.Conversation.Mode = store.ModeHuman
+		if p.events != nil {
+			inbox.PublishTicket(ctx, p.events, p.log, t, inbox.KindTicketAssigned, map[string]any{"reopened": true}, time.Now())
+		}
+	}
+	return nil
 }
 
 // respondOrRate records the rating a user gave a resolved ticket by its
@@ -189,12 +231,14 @@ func (p *Pipeline) commit(ctx context.Context, in Input, reply Reply, start time
 		if reply.Handoff != nil {
 			// The ticket commits with the turn: a handoff is never lost
 			// between the bot going silent and the queue.
+			team, priority := inbox.Route(p.routing, reply.Handoff.Reason, reply.Intent, reply.Handoff.Team)
+			reply.Handoff.Team = team
 			pack, err := json.Marshal(reply.Handoff)
 			if err != nil {
 				return err
 			}
 			ticket, opened, err = tx.OpenTicket(ctx, store.Ticket{ConversationID: in.Conversation.ID, ContactID: in.Contact.ID,
-				Team: reply.Handoff.Team, Reason: reply.Handoff.Reason, Pack: pack})
+				Team: team, Priority: priority, Reason: reply.Handoff.Reason, Pack: pack})
 			if err != nil {
 				return err
 			}

@@ -51,6 +51,22 @@ type Inbox struct {
 	Assignment string `mapstructure:"assignment" yaml:"assignment"`
 	// CSAT asks the user to rate a resolved ticket with three faces.
 	CSAT bool `mapstructure:"csat" yaml:"csat"`
+	// Routing sends handoffs to teams with priorities: the first rule
+	// whose reason and intent match decides.
+	Routing []Route `mapstructure:"routing" yaml:"routing"`
+	// ReopenWithin gives a user who writes again this soon after their
+	// ticket was resolved back to the same agent; 0: the bot answers.
+	ReopenWithin time.Duration `mapstructure:"reopen_within" yaml:"reopen_within"`
+}
+
+// Route is a routing rule of handoffs: a handoff reason
+// (person_requested, tool_failed, …) and/or an intent, and the team and
+// priority (higher first) of the ticket.
+type Route struct {
+	Reason   string `mapstructure:"reason" yaml:"reason"`
+	Intent   string `mapstructure:"intent" yaml:"intent"`
+	Team     string `mapstructure:"team" yaml:"team"`
+	Priority int    `mapstructure:"priority" yaml:"priority"`
 }
 
 // Hours are business hours: an IANA time zone, a span per weekday by its

@@ -72,3 +72,25 @@ func TestHours(t *testing.T) {
 		}
 	}
 }
+
+func TestRoute(t *testing.T) {
+	rules := []Rule{
+		{Reason: "tool_failed", Team: "teknik", Priority: 1},
+		{Intent: "complaint", Team: "musteri_iliskileri", Priority: 3},
+		{Reason: "person_requested", Intent: "order_status", Priority: 2}, // keeps the team
+	}
+	for _, c := range []struct {
+		reason, intent, team string
+		wantTeam             string
+		wantPrio             int
+	}{
+		{"tool_failed", "order_status", "", "teknik", 1},
+		{"person_requested", "complaint", "", "musteri_iliskileri", 3},
+		{"person_requested", "order_status", "kargo", "kargo", 2},
+		{"fallbacks_in_a_row", "", "kargo", "kargo", 0},
+	} {
+		if team, prio := Route(rules, c.reason, c.intent, c.team); team != c.wantTeam || prio != c.wantPrio {
+			t.Errorf("Route(%s, %s, %s) = %s, %d; want %s, %d", c.reason, c.intent, c.team, team, prio, c.wantTeam, c.wantPrio)
+		}
+	}
+}

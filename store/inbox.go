@@ -53,6 +53,8 @@ type TicketFilter struct {
 	Statuses   []string
 	Teams      []string
 	AssigneeID int64
+	// ConversationID keeps the tickets of one conversation.
+	ConversationID int64
 	// NewestFirst orders by creation, newest first, instead of queue
 	// order.
 	NewestFirst bool

@@ -89,7 +89,7 @@ func chat(ctx context.Context, cfg config.Config, o chatOptions) error {
 	}
 	term := &terminal{out: o.out}
 	// The terminal has no pair rate limit: a burst of 100 in a second.
-	receiver, err := wireTurns(st, term, router, runner, log, channel.NewMetrics(nil), channel.NewLimiter(1000, 100, time.Second), nil, nil)
+	receiver, err := wireTurns(st, term, router, runner, log, channel.NewMetrics(nil), channel.NewLimiter(1000, 100, time.Second), nil, assistant.PipelineOptions{})
 	if err != nil {
 		return err
 	}

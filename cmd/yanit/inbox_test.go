@@ -398,3 +398,66 @@ func TestInboxAutomaticAssignment(t *testing.T) {
 		t.Errorf("assignment event %s, want to the free agent by least_loaded", ev.data)
 	}
 }
+
+// Routing rules give handoffs their team and priority; a user who writes
+// again soon after the resolution goes back to the same agent, not to the
+// bot.
+func TestInboxRoutingAndReopening(t *testing.T) {
+	a, stop := startDevWith(t, "", demoRouter(t), func(c *config.Config) {
+		c.Inbox.Routing = []config.Route{{Reason: "intent_handoff_always", Team: "bireysel", Priority: 2}}
+		c.Inbox.ReopenWithin = time.Hour
+		c.Inbox.CSAT = false
+	})
+	t.Cleanup(func() { stop() })
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	ayse := agent(t, a, "ayse", "bireysel")
+	events := subscribe(t, a, ayse)
+	user := a.sim.User("Cem", "+90 533 000 33 01")
+	asked, err := user.SendText(ctx, "temsilci")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev struct {
+		TicketID int64  `json:"ticket_id"`
+		Team     string `json:"team"`
+	}
+	json.Unmarshal([]byte(nextEvent(t, events, "ticket_created").data), &ev)
+	var got struct {
+		Ticket struct {
+			Team     string
+			Priority int
+		}
+	}
+	path := "/tickets/" + strconv.FormatInt(ev.TicketID, 10)
+	if code := inboxCall(t, a, ayse, http.MethodGet, path, "", &got); code != 200 || got.Ticket.Team != "bireysel" || got.Ticket.Priority != 2 {
+		t.Fatalf("routed ticket: %d %+v, want team bireysel, priority 2", code, got)
+	}
+	for _, action := range []string{"/claim", "/resolve"} {
+		if code := inboxCall(t, a, ayse, http.MethodPost, path+action, "", nil); code != 200 {
+			t.Fatalf("%s: %d", action, code)
+		}
+	}
+	if _, err := user.NextReply(ctx, asked); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := user.SendText(ctx, "bir sorum daha vardı"); err != nil {
+		t.Fatal(err)
+	}
+	nextEvent(t, events, "ticket_assigned") // the claim
+	if reopened := nextEvent(t, events, "ticket_assigned"); !strings.Contains(reopened.data, `"reopened":true`) {
+		t.Errorf("reopening event %s", reopened.data)
+	}
+	if msg := nextEvent(t, events, "message"); !strings.Contains(msg.data, "bir sorum daha") {
+		t.Errorf("the user's message reached the agent as %s", msg.data)
+	}
+	var list struct{ Tickets []struct{ ID, AssigneeID int64 } }
+	if code := inboxCall(t, a, ayse, http.MethodGet, "/tickets?mine=true", "", &list); code != 200 || len(list.Tickets) != 1 || list.Tickets[0].ID == ev.TicketID {
+		t.Errorf("ayse's tickets after the reopening: %d %+v, want a new one", code, list)
+	}
+	// The conversation is with a person again: the bot stays silent.
+	conv, _ := a.store.ListConversations(ctx, store.ConversationFilter{})
+	if len(conv) != 1 || conv[0].Mode != store.ModeHuman {
+		t.Errorf("the conversation is %+v, want back with a person", conv)
+	}
+}

@@ -314,7 +314,12 @@ func wireChannel(ctx context.Context, cfg config.Config, log *slog.Logger, st st
 	}
 	graph := &whatsapp.Client{BaseURL: cfg.WhatsApp.GraphURL, Version: cfg.WhatsApp.APIVersion, Token: cfg.WhatsApp.AccessToken}
 	limiter := channel.NewLimiter(cfg.WhatsApp.RatePerSecond, 10, 6*time.Second)
-	receiver, err := wireTurns(st, graph, router, runner, log, server.ChannelMetrics(), limiter, bus, notices.Schedule)
+	var routing []inbox.Rule
+	for _, r := range cfg.Inbox.Routing {
+		routing = append(routing, inbox.Rule{Reason: r.Reason, Intent: r.Intent, Team: r.Team, Priority: r.Priority})
+	}
+	receiver, err := wireTurns(st, graph, router, runner, log, server.ChannelMetrics(), limiter, bus,
+		assistant.PipelineOptions{TicketOpened: notices.Schedule, Routing: routing, ReopenWithin: cfg.Inbox.ReopenWithin})
 	if err == nil {
 		var p models
 		if p, err = newProvider(cfg.LLM, log); err == nil {
@@ -334,10 +339,11 @@ func wireChannel(ctx context.Context, cfg config.Config, log *slog.Logger, st st
 // runner and returns the receiver that feeds them: the one path from an
 // inbound message to its replies, whatever graph carries them.
 func wireTurns(st store.Store, graph channel.Graph, router assistant.Router, runner *jobs.Runner, log *slog.Logger, metrics *channel.Metrics, limiter *channel.Limiter, events inbox.Bus,
-	ticketOpened func(context.Context, store.Queries, store.Ticket) error) (*channel.Receiver, error) {
+	po assistant.PipelineOptions) (*channel.Receiver, error) {
 	receiver := channel.NewReceiver(st, channel.ReceiverOptions{Logger: log, Metrics: metrics, Routed: router.Routes, Wake: runner.Notify})
 	sender := channel.NewSender(st, graph, channel.SenderOptions{Limiter: limiter, Logger: log, Metrics: metrics})
-	pipeline := assistant.NewPipeline(st, graph, router, assistant.PipelineOptions{Logger: log, Wake: runner.Notify, Events: events, TicketOpened: ticketOpened})
+	po.Logger, po.Wake, po.Events = log, runner.Notify, events
+	pipeline := assistant.NewPipeline(st, graph, router, po)
 	if err := runner.Handle(channel.KindTurn, pipeline.Handle); err != nil {
 		return nil, err
 	}

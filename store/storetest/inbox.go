@@ -141,6 +141,9 @@ func testTicketQueue(t *testing.T, h Harness) {
 	if got := must(s.ListTickets(c, store.TicketFilter{Teams: []string{"sales"}, Limit: 1}))(t); len(got) != 1 || got[0].ID != d.ID {
 		t.Errorf("sales = %s", ids(got))
 	}
+	if got := must(s.ListTickets(c, store.TicketFilter{ConversationID: d.ConversationID}))(t); len(got) != 1 || got[0].ID != d.ID {
+		t.Errorf("tickets of d's conversation = %s", ids(got))
+	}
 	newest := must(s.ListTickets(c, store.TicketFilter{NewestFirst: true, Limit: 2}))(t)
 	if want := fmt.Sprintf("%d %d ", e.ID, d.ID); ids(newest) != want {
 		t.Errorf("newest two = %s, want %s", ids(newest), want)
