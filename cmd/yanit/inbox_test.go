@@ -451,7 +451,9 @@ func TestInboxRoutingAndReopening(t *testing.T) {
 	if msg := nextEvent(t, events, "message"); !strings.Contains(msg.data, "bir sorum daha") {
 		t.Errorf("the user's message reached the agent as %s", msg.data)
 	}
-	var list struct{ Tickets []struct{ ID, AssigneeID int64 } }
+	var list struct {
+		Tickets []struct{ ID, AssigneeID int64 }
+	}
 	if code := inboxCall(t, a, ayse, http.MethodGet, "/tickets?mine=true", "", &list); code != 200 || len(list.Tickets) != 1 || list.Tickets[0].ID == ev.TicketID {
 		t.Errorf("ayse's tickets after the reopening: %d %+v, want a new one", code, list)
 	}
