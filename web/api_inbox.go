@@ -153,21 +153,25 @@ func (s *Server) ticketAction(fn func(c *gin.Context, svc *inbox.Service, u stor
 }
 
 type ticketJSON struct {
-	ID             int64           `json:"id"`
-	ConversationID int64           `json:"conversation_id"`
-	ContactID      int64           `json:"contact_id"`
-	Status         string          `json:"status"`
-	Team           string          `json:"team"`
-	Priority       int             `json:"priority"`
-	Reason         string          `json:"reason"`
-	AssigneeID     int64           `json:"assignee_id,omitempty"`
-	CreatedAt      time.Time       `json:"created_at"`
-	AssignedAt     time.Time       `json:"assigned_at,omitzero"`
-	FirstReplyAt   time.Time       `json:"first_reply_at,omitzero"`
-	ClosedAt       time.Time       `json:"closed_at,omitzero"`
-	CSAT           int             `json:"csat,omitempty"`
-	WaitingSeconds float64         `json:"waiting_seconds,omitempty"`
-	Pack           json.RawMessage `json:"pack,omitempty"`
+	ID             int64     `json:"id"`
+	ConversationID int64     `json:"conversation_id"`
+	ContactID      int64     `json:"contact_id"`
+	Status         string    `json:"status"`
+	Team           string    `json:"team"`
+	Priority       int       `json:"priority"`
+	Reason         string    `json:"reason"`
+	AssigneeID     int64     `json:"assignee_id,omitempty"`
+	CreatedAt      time.Time `json:"created_at"`
+	AssignedAt     time.Time `json:"assigned_at,omitzero"`
+	FirstReplyAt   time.Time `json:"first_reply_at,omitzero"`
+	ClosedAt       time.Time `json:"closed_at,omitzero"`
+	CSAT           int       `json:"csat,omitempty"`
+	WaitingSeconds float64   `json:"waiting_seconds,omitempty"`
+	// The SLA timers: from the handoff to the first agent reply, and to
+	// the ticket's close.
+	FirstReplySeconds float64         `json:"first_reply_seconds,omitempty"`
+	ResolveSeconds    float64         `json:"resolve_seconds,omitempty"`
+	Pack              json.RawMessage `json:"pack,omitempty"`
 }
 
 func toTicketJSON(t store.Ticket) ticketJSON {
@@ -176,6 +180,12 @@ func toTicketJSON(t store.Ticket) ticketJSON {
 		FirstReplyAt: t.FirstReplyAt, ClosedAt: t.ClosedAt, CSAT: t.CSAT}
 	if t.Status == store.TicketQueued {
 		out.WaitingSeconds = time.Since(t.CreatedAt).Round(time.Second).Seconds()
+	}
+	if !t.FirstReplyAt.IsZero() {
+		out.FirstReplySeconds = t.FirstReplyAt.Sub(t.CreatedAt).Seconds()
+	}
+	if !t.ClosedAt.IsZero() {
+		out.ResolveSeconds = t.ClosedAt.Sub(t.CreatedAt).Seconds()
 	}
 	return out
 }

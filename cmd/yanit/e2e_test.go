@@ -32,7 +32,7 @@ var (
 // demoRouter is the demo assistant of yanit dev, trained once per test
 // binary: under -race, training takes tens of seconds, and every
 // in-process start would pay it.
-func demoRouter(t *testing.T) assistant.Router {
+func demoRouter(t testing.TB) assistant.Router {
 	t.Helper()
 	routerOnce.Do(func() {
 		cfg, err := devDefaults()
@@ -112,7 +112,7 @@ func startDevOwnAssistantsOn(t *testing.T, databaseURL string) *app {
 
 // startDevWith starts yanit dev in process, answering with router, or
 // with the assistants of the config when it is nil.
-func startDevWith(t *testing.T, databaseURL string, router assistant.Router, tune ...func(*config.Config)) (*app, func() error) {
+func startDevWith(t testing.TB, databaseURL string, router assistant.Router, tune ...func(*config.Config)) (*app, func() error) {
 	t.Helper()
 	cfg, err := devDefaults()
 	if err != nil {

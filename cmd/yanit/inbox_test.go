@@ -26,7 +26,7 @@ type sseEvent struct {
 
 // subscribe opens the inbox's event stream with token and returns its
 // events as they arrive; it waits for the stream's ready event.
-func subscribe(t *testing.T, a *app, token string) <-chan sseEvent {
+func subscribe(t testing.TB, a *app, token string) <-chan sseEvent {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
@@ -66,7 +66,7 @@ func subscribe(t *testing.T, a *app, token string) <-chan sseEvent {
 }
 
 // nextEvent waits for the next event called name, skipping others.
-func nextEvent(t *testing.T, ch <-chan sseEvent, name string) sseEvent {
+func nextEvent(t testing.TB, ch <-chan sseEvent, name string) sseEvent {
 	t.Helper()
 	timeout := time.After(20 * time.Second)
 	for {
@@ -85,7 +85,7 @@ func nextEvent(t *testing.T, ch <-chan sseEvent, name string) sseEvent {
 }
 
 // agent makes an agent of teams with an API token.
-func agent(t *testing.T, a *app, login string, teams ...string) string {
+func agent(t testing.TB, a *app, login string, teams ...string) string {
 	t.Helper()
 	ctx := context.Background()
 	u, err := a.store.CreateUser(ctx, store.User{Login: login, Name: login, Role: store.RoleAgent, Teams: teams})
@@ -258,6 +258,8 @@ func TestInboxHandoffToAnAgent(t *testing.T) {
 				Ticket struct {
 					Status       string
 					FirstReplyAt time.Time `json:"first_reply_at"`
+					FirstReply   float64   `json:"first_reply_seconds"`
+					Resolve      float64   `json:"resolve_seconds"`
 				}
 				Events []struct{ Kind string }
 			}
@@ -267,6 +269,7 @@ func TestInboxHandoffToAnAgent(t *testing.T) {
 				kinds = append(kinds, k.Kind)
 			}
 			if history.Ticket.Status != store.TicketResolved || history.Ticket.FirstReplyAt.IsZero() ||
+				history.Ticket.FirstReply <= 0 || history.Ticket.Resolve < history.Ticket.FirstReply ||
 				strings.Join(kinds, ",") != "ticket_created,ticket_assigned,ticket_transferred,reply,note,ticket_resolved" {
 				t.Errorf("after resolving: %+v, history %v", history.Ticket, kinds)
 			}
