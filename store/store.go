@@ -314,9 +314,11 @@ type Knowledge interface {
 	// that fails f.
 	SearchVector(ctx context.Context, v []float32, f ChunkFilter) ([]ChunkHit, error)
 	// SearchText returns the chunks passing f whose document title,
-	// section or text hold any of the words of query, best first (Score
-	// is the store's relevance: higher is better, comparable only within
-	// one result), at most f.SearchLimit() of them. Words are matched in
+	// section or text hold any of the words of query, best first (a
+	// store may look among the chunks holding all of them first, and
+	// widen to any only when those are fewer than the limit), at most
+	// f.SearchLimit() of them; Score is the store's relevance: higher is
+	// better, comparable only within one result. Words are matched in
 	// the document's language as each store can: PostgreSQL stems Turkish
 	// and English; SQLite folds case and diacritics. An empty query is an
 	// error; a query without a word to match finds nothing. When f names a

@@ -45,7 +45,7 @@ import (
 // efSearch is the smallest HNSW candidate list of a search (hnsw.ef_search;
 // pgvector's default is 40): more finds the true nearest more often and
 // costs more. A search for more hits than this widens it to its limit.
-const efSearch = 100
+const efSearch = 200
 
 // maxHNSWEfSearch is the largest hnsw.ef_search pgvector accepts.
 const maxHNSWEfSearch = 1000
@@ -435,13 +435,22 @@ func (q queries) searchText(ctx context.Context, query string, f store.ChunkFilt
 	if f.Language != "" {
 		configs = []string{tsConfig(f.Language)}
 	}
-	rows, err := q.db.Query(ctx, sqlSearchText, args{
-		"query": query, "configs": configs, "collection": f.Collection, "language": f.Language,
-		"tags": texts(f.Tags), "limit": limit,
-	})
-	hits, err := collect(rows, err, scanHit)
-	if err != nil {
-		return nil, interpretError(err)
+	// Chunks holding every word first: few, and the best. Only when they
+	// are too few, chunks holding any word: on a large index a common
+	// word matches a good part of it, and ranking all of those is what
+	// takes the time.
+	var hits []store.ChunkHit
+	for _, any := range []bool{false, true} {
+		rows, err := q.db.Query(ctx, sqlSearchText, args{
+			"query": query, "configs": configs, "collection": f.Collection, "language": f.Language,
+			"tags": texts(f.Tags), "limit": limit, "any": any,
+		})
+		if hits, err = collect(rows, err, scanHit); err != nil {
+			return nil, interpretError(err)
+		}
+		if len(hits) >= limit {
+			break
+		}
 	}
 	return hits, nil
 }
