@@ -471,14 +471,6 @@ func TestHTTPToolSelectsFields(t *testing.T) {
 
 func TestHTTPToolTimeoutsThroughRegistry(t *testing.T) {
 	t.Parallel()
-	release := make(chan struct{})
-	f := newHTTPFixture(t, func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-r.Context().Done():
-		case <-release:
-		}
-	})
-	t.Cleanup(func() { close(release) })
 	tests := []struct {
 		tool         string
 		wantAttempts int
@@ -487,6 +479,17 @@ func TestHTTPToolTimeoutsThroughRegistry(t *testing.T) {
 		{"cancel_quick", 1}, // a DELETE mutates: never retried
 	}
 	for _, tt := range tests {
+		// A backend of its own per tool: three timeouts in a row open a
+		// backend's breaker (failures: 3), which would fail the next call
+		// fast instead of letting it time out.
+		release := make(chan struct{})
+		f := newHTTPFixture(t, func(w http.ResponseWriter, r *http.Request) {
+			select {
+			case <-r.Context().Done():
+			case <-release:
+			}
+		})
+		t.Cleanup(func() { close(release) })
 		call, err := f.registry.Call(context.Background(), tt.tool, json.RawMessage(`{"id": "7"}`))
 		if tools.KindOf(err) != tools.KindUnavailable || !strings.Contains(err.Error(), "timed out after 50ms") {
 			t.Errorf("%s: err = %v, want a timeout", tt.tool, err)
