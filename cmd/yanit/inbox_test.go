@@ -309,53 +309,40 @@ func TestInboxHandoffToAnAgent(t *testing.T) {
 // A user waiting in the queue hears, at the configured cadence, their
 // place in it; outside business hours, when a person will answer.
 func TestInboxNoticesToTheWaitingUser(t *testing.T) {
-	t.Run("wait", func(t *testing.T) {
-		a, stop := startDevWith(t, "", demoRouter(t), func(c *config.Config) { c.Inbox.WaitNoticeEvery = time.Second })
-		t.Cleanup(func() { stop() })
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		user := a.sim.User("Deniz", "+90 533 000 11 22")
-		asked, err := user.SendText(ctx, "temsilci")
-		if err != nil {
-			t.Fatal(err)
-		}
-		handoff, err := user.NextReply(ctx, asked)
-		if err != nil {
-			t.Fatal(err)
-		}
-		notice, err := user.NextReply(ctx, handoff)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !strings.Contains(notice.Text(), "1. sıradasınız") {
-			t.Errorf("the wait notice says %q", notice.Text())
-		}
-		t.Logf("wait notice %v after the handoff message", notice.Time.Sub(handoff.Time).Round(time.Millisecond))
-	})
-	t.Run("outside hours", func(t *testing.T) {
-		a, stop := startDevWith(t, "", demoRouter(t), func(c *config.Config) {
+	for _, c := range []struct {
+		name string
+		tune func(*config.Config)
+		want string
+	}{
+		{"wait", func(c *config.Config) { c.Inbox.WaitNoticeEvery = time.Second }, "1. sıradasınız"},
+		{"outside hours", func(c *config.Config) {
 			c.Inbox.Hours.Days = map[string]string{"sun": "00:00-00:01"} // closed all but a minute a week
+		}, "çalışma saatleri dışında"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			a, stop := startDevWith(t, "", demoRouter(t), c.tune)
+			t.Cleanup(func() { stop() })
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			user := a.sim.User("Deniz", "+90 533 000 11 22")
+			asked, err := user.SendText(ctx, "temsilci")
+			if err != nil {
+				t.Fatal(err)
+			}
+			handoff, err := user.NextReply(ctx, asked)
+			if err != nil {
+				t.Fatal(err)
+			}
+			notice, err := user.NextReply(ctx, handoff)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(notice.Text(), c.want) {
+				t.Errorf("the notice says %q, want %q in it", notice.Text(), c.want)
+			}
+			t.Logf("notice %v after the handoff message", notice.Time.Sub(handoff.Time).Round(time.Millisecond))
 		})
-		t.Cleanup(func() { stop() })
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		user := a.sim.User("Deniz", "+90 533 000 11 23")
-		asked, err := user.SendText(ctx, "temsilci")
-		if err != nil {
-			t.Fatal(err)
-		}
-		handoff, err := user.NextReply(ctx, asked)
-		if err != nil {
-			t.Fatal(err)
-		}
-		notice, err := user.NextReply(ctx, handoff)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !strings.Contains(notice.Text(), "çalışma saatleri dışında") {
-			t.Errorf("the outside-hours notice says %q", notice.Text())
-		}
-	})
+	}
 }
 
 // With automatic assignment, a handoff goes to the least loaded agent of
