@@ -1,4 +1,81 @@
-// Package eval will own the evaluation harness: suite format, runner,
-// metrics, reports and baseline comparison. Nothing is implemented yet; see
-// docs/architecture.md for what exists today.
+// Package eval owns the QA evaluation harness: the suite format, the
+// runner that plays each case through the real turn pipeline, the metrics,
+// the reports (terminal summary, JSON, JUnit XML) and the comparison with a
+// baseline that gates CI. `yanit eval run` and `yanit eval compare` are its
+// command line; configs/eval/demo.yaml is the commented example suite.
+//
+// # Suite format
+//
+// A suite is one YAML file. Every key not listed here is an error naming
+// the key, its line and the keys allowed there.
+//
+//	name: demo                 # required
+//	assistant: shop.yaml       # definition file, relative to the suite; empty: the demo retailer
+//	knowledge: docs/           # its knowledge folder (only with assistant)
+//	language: tr               # the users' WhatsApp language (contact locale); a case may set its own
+//	cases:
+//	  - name: order status     # required, unique
+//	    language: en           # optional
+//	    turns:                 # at least one; each is a text or a tap
+//	      - text: "where is my order"
+//	        expect:
+//	          intent: order_status          # "" expects no intent
+//	          confidence: {min: 0.6, max: 1}
+//	          decision: ask                 # or a list of acceptable ones: [fallback, handoff]
+//	      - text: "SP-2026-0001"
+//	        expect:
+//	          decision: tool
+//	          slots: {order_id: SP-2026-0001}               # a subset of the filled slots
+//	          tool: {name: order_status, args: {order_id: SP-2026-0001}}   # args: a subset
+//	          reply: {contains: [Shipped], not_contains: [error], matches: "(?i)yurti[çc]i"}
+//	          language: en
+//	          kind: text                    # of the last message: text, buttons, list, template, a media kind
+//	      - tap: {id: human_agent}          # a button or row an earlier message offered; title optional
+//	        expect:
+//	          decision: handoff
+//	          handoff_reason: intent_handoff_always
+//	          cites: hours.tr                # document id (or full citation hours.tr#1) of a source shown
+//
+// Decisions are the assistant's: answer, tool, ask, confirm, clarify,
+// handoff, fallback, gate, unsupported, silent. Reply checks read the
+// bodies of the turn's messages and their buttons' titles and list rows,
+// one per line, case-sensitively (matches is RE2; (?i) ignores case).
+//
+// # Running
+//
+// Run gives each case a new user and conversation on a new embedded SQLite
+// store. Each turn is delivered as WhatsApp would deliver it, through the
+// channel's receiver, then the turn job runs the assistant's pipeline as
+// yanit serve does; the turn's record (intent, confidence, decision,
+// trace) and the messages it queued in the outbox are read back, every
+// message is checked against WhatsApp's limits (whatsapp.Outbound.Validate)
+// and against the expectations. A tap must tap something an earlier
+// message of the case offered. With the local provider a run is
+// deterministic, apart from latencies and what the tools return.
+//
+// # Metrics
+//
+// Intent accuracy, macro-F1 and the confusion matrix (turns expecting an
+// intent), calibration error (turns expecting a real intent, as
+// llm/local's), handoff precision and recall, tool-call exact match, slot
+// F1, the pass rate of reply checks, of turns and of cases, and latency
+// percentiles of the turn and of each stage of its trace. The Metric
+// constants say exactly what each counts; a metric nothing measured is
+// absent from the report.
+//
+// # Reports and the gate
+//
+// WriteSummary prints a report for a terminal, WriteJSON writes a Results
+// document (the baseline format), WriteJUnit JUnit XML. Compare compares a
+// run with a baseline metric by metric: a rate may not drop at all unless
+// Limits allow it (in percentage points); latencies are gated only when a
+// limit names them. An HTML report is not built yet.
+//
+// # Concurrency
+//
+// Run plays up to Options.Concurrency cases at once; each case's turns run
+// in order, and the report lists cases in the suite's order. Run calls
+// Options.Progress from one goroutine at a time. Suites, reports and
+// comparisons are plain values: read them from any goroutine, change them
+// from one.
 package eval

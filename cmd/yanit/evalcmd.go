@@ -5,13 +5,23 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
+	"github.com/yanit/yanit/assistant"
+	"github.com/yanit/yanit/config"
+	"github.com/yanit/yanit/eval"
 	"github.com/yanit/yanit/llm/local"
+	"github.com/yanit/yanit/store"
 )
 
 // Dataset formats of yanit eval intents.
@@ -23,11 +33,11 @@ const (
 func newEvalCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "eval",
-		Short: "Measure the assistant's models on labelled data",
+		Short: "Run QA suites against the assistant, compare with a baseline, measure its models",
 		Args:  cobra.NoArgs,
 		RunE:  func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(newEvalIntentsCmd(g))
+	cmd.AddCommand(newEvalIntentsCmd(g), newEvalRunCmd(g), newEvalCompareCmd(g))
 	return cmd
 }
 
@@ -262,4 +272,249 @@ func newIntentReportJSON(r local.IntentReport, seed uint64) intentReportJSON {
 		OutOfScope:      r.OutOfScope,
 		Seed:            seed,
 	}
+}
+
+// runFlags are the flags of yanit eval run.
+type runFlags struct {
+	concurrency   int
+	out, baseline string
+	maxDrop       []string
+	allowFailures bool
+}
+
+func newEvalRunCmd(g *globals) *cobra.Command {
+	var f runFlags
+	cmd := &cobra.Command{
+		Use:   "run SUITE...",
+		Short: "Run eval suites through the assistant's pipeline and gate on a baseline",
+		Long: "run plays every case of each suite (YAML, see the eval package's documentation and\n" +
+			"configs/eval/demo.yaml) as a new WhatsApp user through the same pipeline as yanit serve, on a\n" +
+			"new embedded store, with the configured model provider (local by default), and checks each\n" +
+			"turn: intent, confidence, slots, decision, handoff reason, tool call, reply text, citations,\n" +
+			"language, message kind and WhatsApp's limits. It prints a summary with the metrics, and with\n" +
+			"--out writes results.json (the baseline format) and junit.xml.\n\n" +
+			"It exits non-zero when a case fails (unless --allow-failures) and, with --baseline, when a\n" +
+			"metric dropped more than allowed: rates may not drop at all unless --max-drop allows it in\n" +
+			"percentage points; latencies (ms) are gated only when --max-drop names them.",
+		Example: "  yanit eval run configs/eval/demo.yaml\n" +
+			"  yanit eval run configs/eval/*.yaml --out eval-out --baseline eval-baseline.json --max-drop intent_accuracy=2 --max-drop latency_p95_ms=50",
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error { return evalRun(cmd.Context(), g, f, args) },
+	}
+	fl := cmd.Flags()
+	fl.IntVar(&f.concurrency, "concurrency", 0, "cases run at once (0: the number of CPUs, at most 8)")
+	fl.StringVar(&f.out, "out", "", "folder to write results.json and junit.xml to")
+	fl.StringVar(&f.baseline, "baseline", "", "results.json of an earlier run to compare with")
+	fl.StringSliceVar(&f.maxDrop, "max-drop", nil, "metric=amount: the largest drop allowed (percentage points for rates, ms for latencies); repeatable")
+	fl.BoolVar(&f.allowFailures, "allow-failures", false, "exit 0 even when cases fail (the baseline still gates)")
+	return cmd
+}
+
+// evalRun loads every suite and the baseline first, so that a typo fails
+// before minutes of running, then runs the suites one after the other.
+func evalRun(ctx context.Context, g *globals, f runFlags, paths []string) error {
+	if f.concurrency < 0 {
+		return fmt.Errorf("--concurrency %d: must be 0 or more", f.concurrency)
+	}
+	limits, err := eval.ParseLimits(f.maxDrop)
+	if err != nil {
+		return fmt.Errorf("--max-drop: %w", err)
+	}
+	var base eval.Results
+	if f.baseline != "" {
+		if base, err = eval.ReadJSONFile(f.baseline); err != nil {
+			return fmt.Errorf("--baseline: %w", err)
+		}
+	}
+	suites := make([]*eval.Suite, len(paths))
+	names := map[string]string{}
+	for i, p := range paths {
+		if suites[i], err = eval.LoadSuite(p); err != nil {
+			return err
+		}
+		if first, ok := names[suites[i].Name]; ok {
+			return fmt.Errorf("suites %s and %s are both named %q: reports and baselines match suites by name", first, p, suites[i].Name)
+		}
+		names[suites[i].Name] = p
+	}
+	cfg, err := loadDevConfig(g)
+	if err != nil {
+		return err
+	}
+	log := newLogger(g.stderr, config.Log{Level: "warn", Format: cfg.Log.Format})
+	provider, err := newProvider(cfg.LLM, log)
+	if err != nil {
+		return err
+	}
+	var reports []eval.Report
+	for _, s := range suites {
+		r, err := runSuite(ctx, g, cfg, provider, log, s, f.concurrency)
+		if err != nil {
+			return err
+		}
+		if err := eval.WriteSummary(g.stdout, r); err != nil {
+			return err
+		}
+		fmt.Fprintln(g.stdout)
+		reports = append(reports, r)
+	}
+	if f.out != "" {
+		if err := writeEvalOut(f.out, reports); err != nil {
+			return err
+		}
+		fmt.Fprintf(g.stderr, "wrote %s and %s\n", filepath.Join(f.out, "results.json"), filepath.Join(f.out, "junit.xml"))
+	}
+
+	var errs []error
+	if f.baseline != "" {
+		cmp := eval.Compare(base.Suites, reports, limits)
+		fmt.Fprintf(g.stdout, "compared with %s:\n", f.baseline)
+		if err := cmp.Write(g.stdout); err != nil {
+			return err
+		}
+		if regs := cmp.Regressions(); len(regs) > 0 {
+			errs = append(errs, regressionError(regs))
+		}
+	}
+	failed, total := 0, 0
+	for _, r := range reports {
+		failed += r.Counts.Cases - r.Counts.CasesPassed
+		total += r.Counts.Cases
+	}
+	if failed > 0 && !f.allowFailures {
+		errs = append(errs, fmt.Errorf("%d of %d cases failed (--allow-failures exits 0 anyway)", failed, total))
+	}
+	return errors.Join(errs...)
+}
+
+// runSuite runs one suite on the assistant it names, built as yanit chat
+// builds the configured one: the same toolbox (the demo backend for the
+// demo), model provider and knowledge loading, on the run's store.
+func runSuite(ctx context.Context, g *globals, cfg config.Config, provider models, log *slog.Logger, s *eval.Suite, concurrency int) (eval.Report, error) {
+	a, err := suiteAssistant(cfg, s)
+	if err != nil {
+		return eval.Report{}, err
+	}
+	acfg := cfg
+	acfg.Assistants = []config.Assistant{a}
+	box, err := newToolbox(acfg, log, prometheus.NewRegistry())
+	if err != nil {
+		return eval.Report{}, err
+	}
+	defer box.close()
+	bar := progressbar.NewOptions(len(s.Cases),
+		progressbar.OptionSetWriter(g.stderr),
+		progressbar.OptionSetDescription("suite "+s.Name),
+		progressbar.OptionSetVisibility(isTerminal(g.stderr)),
+		progressbar.OptionShowCount(),
+		progressbar.OptionClearOnFinish(),
+	)
+	defer bar.Finish()
+	return eval.Run(ctx, s, eval.Options{
+		Assistant: func(ctx context.Context, st store.Store) (assistant.Responder, error) {
+			return newEngine(ctx, a, provider, box.registry, st, log)
+		},
+		Concurrency: concurrency,
+		Provider:    cfg.LLM.Provider,
+		Progress:    func(int, int, eval.CaseResult) { _ = bar.Add(1) },
+		Logger:      log,
+	})
+}
+
+// suiteAssistant is the assistant a suite evaluates: the demo retailer,
+// or its definition file under the name the config gives that file (the
+// collection its knowledge goes to), else the definition's own name.
+func suiteAssistant(cfg config.Config, s *eval.Suite) (config.Assistant, error) {
+	if s.Assistant == "" {
+		return config.Assistant{Name: "demo"}, nil
+	}
+	for _, a := range cfg.Assistants {
+		if a.File != "" && filepath.Clean(a.File) == filepath.Clean(s.Assistant) {
+			a.KnowledgeDir = s.Knowledge
+			return a, nil
+		}
+	}
+	data, err := os.ReadFile(s.Assistant)
+	if err != nil {
+		return config.Assistant{}, fmt.Errorf("suite %s: assistant: %w", s.Name, err)
+	}
+	def, err := assistant.LoadDefinition(data)
+	if err != nil {
+		return config.Assistant{}, fmt.Errorf("suite %s: assistant %s: %w", s.Name, s.Assistant, err)
+	}
+	return config.Assistant{Name: def.Name, File: s.Assistant, KnowledgeDir: s.Knowledge}, nil
+}
+
+// writeEvalOut writes results.json and junit.xml into dir.
+func writeEvalOut(dir string, reports []eval.Report) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("--out: %w", err)
+	}
+	for name, write := range map[string]func(io.Writer, []eval.Report) error{
+		"results.json": eval.WriteJSON, "junit.xml": eval.WriteJUnit,
+	} {
+		p := filepath.Join(dir, name)
+		f, err := os.Create(p)
+		if err != nil {
+			return fmt.Errorf("--out: %w", err)
+		}
+		err = write(f, reports)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return fmt.Errorf("writing %s: %w", p, err)
+		}
+	}
+	return nil
+}
+
+// regressionError names every metric that dropped too far.
+func regressionError(regs []eval.Diff) error {
+	lines := make([]string, len(regs))
+	for i, d := range regs {
+		lines[i] = "  " + d.String()
+	}
+	noun := "metric"
+	if len(regs) > 1 {
+		noun = "metrics"
+	}
+	return fmt.Errorf("gate: %d %s dropped more than allowed:\n%s", len(regs), noun, strings.Join(lines, "\n"))
+}
+
+func newEvalCompareCmd(g *globals) *cobra.Command {
+	var maxDrop []string
+	cmd := &cobra.Command{
+		Use:   "compare BASELINE.json CURRENT.json",
+		Short: "Print the per-metric differences of two eval runs",
+		Long: "compare reads two results.json files of yanit eval run and prints, suite by suite, each\n" +
+			"metric in both with its change. It exits non-zero when CURRENT dropped more than --max-drop\n" +
+			"allows against BASELINE, with the same rules as yanit eval run --baseline.",
+		Example: "  yanit eval compare main/results.json branch/results.json --max-drop intent_accuracy=1",
+		Args:    cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			limits, err := eval.ParseLimits(maxDrop)
+			if err != nil {
+				return fmt.Errorf("--max-drop: %w", err)
+			}
+			base, err := eval.ReadJSONFile(args[0])
+			if err != nil {
+				return err
+			}
+			cur, err := eval.ReadJSONFile(args[1])
+			if err != nil {
+				return err
+			}
+			cmp := eval.Compare(base.Suites, cur.Suites, limits)
+			if err := cmp.Write(g.stdout); err != nil {
+				return err
+			}
+			if regs := cmp.Regressions(); len(regs) > 0 {
+				return regressionError(regs)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringSliceVar(&maxDrop, "max-drop", nil, "metric=amount: the largest drop allowed (percentage points for rates, ms for latencies); repeatable")
+	return cmd
 }

@@ -6,12 +6,15 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"testing"
+
+	"github.com/yanit/yanit/eval"
 )
 
 // writeCSV writes a header and rows to name in dir and returns its path.
@@ -263,6 +266,183 @@ func TestEvalIntentsBadInput(t *testing.T) {
 			for _, w := range c.want {
 				if !strings.Contains(stderr, w) {
 					t.Errorf("stderr = %q, want it to name %q", stderr, w)
+				}
+			}
+		})
+	}
+}
+
+// demoSuite is the absolute path of the demo's eval suite, which tests
+// reach after isolate moved them to a temporary folder.
+func demoSuite(t *testing.T) string {
+	t.Helper()
+	p, err := filepath.Abs(filepath.Join("..", "..", "configs", "eval", "demo.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestEvalRunDemoSuite(t *testing.T) {
+	suite := demoSuite(t)
+	demoRouter(t) // trains the demo's classifier once per test binary; the run reuses it
+	isolate(t)
+	s, err := eval.LoadSuite(suite)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "eval-out")
+	code, stdout, stderr := run(t, "eval", "run", suite, "--out", out, "--concurrency", "4")
+	if code != 0 {
+		t.Fatalf("eval run = %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	n := len(s.Cases)
+	for _, want := range []string{"suite demo (" + suite + ")", fmt.Sprintf("%d/%d cases passed", n, n), "provider local, concurrency 4",
+		"intent accuracy", "100.0%", "handoff recall", "tool calls exact", "slot F1", "understand"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("summary lacks %q:\n%s", want, stdout)
+		}
+	}
+	res, err := eval.ReadJSONFile(filepath.Join(out, "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := res.Suites[0]
+	t.Logf("demo suite: %+v in %.0f ms (setup %.0f ms)", r.Metrics, r.DurationMS, r.SetupMS)
+	for _, m := range []string{eval.MetricCasePassRate, eval.MetricIntentAccuracy, eval.MetricIntentMacroF1, eval.MetricHandoffPrecision,
+		eval.MetricHandoffRecall, eval.MetricToolExactMatch, eval.MetricSlotF1, eval.MetricReplyPassRate} {
+		if v, ok := r.Metrics[m]; !ok || v != 1 {
+			t.Errorf("%s = %v (measured: %v), want 1 on the demo suite", m, v, ok)
+		}
+	}
+	if r.Assistant != "demo" || r.Counts.Cases != n {
+		t.Errorf("assistant %q, %d cases", r.Assistant, r.Counts.Cases)
+	}
+	junit, err := os.ReadFile(filepath.Join(out, "junit.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := fmt.Sprintf(`<testsuite name="demo" tests="%d" failures="0" errors="0"`, n); !strings.Contains(string(junit), want) {
+		t.Errorf("junit.xml lacks %s:\n%.400s", want, junit)
+	}
+}
+
+// gateSuite is a demo suite with one case wrong on purpose.
+const gateSuite = `
+name: gate
+cases:
+  - name: greets
+    turns: [{text: merhaba, expect: {intent: greeting, decision: answer}}]
+  - name: wrong on purpose
+    turns: [{text: merhaba, expect: {intent: store_hours}}]
+`
+
+func TestEvalRunGate(t *testing.T) {
+	demoRouter(t)
+	isolate(t)
+	dir := t.TempDir()
+	suite := filepath.Join(dir, "gate.yaml")
+	if err := os.WriteFile(suite, []byte(gateSuite), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	// A failing case fails the run, naming how many, unless allowed.
+	code, stdout, stderr := run(t, "eval", "run", suite)
+	if code == 0 || !strings.Contains(stderr, "1 of 2 cases failed") {
+		t.Errorf("a failing case: exit %d, stderr %q; want non-zero and the count", code, stderr)
+	}
+	if !strings.Contains(stdout, "FAIL wrong on purpose") || !strings.Contains(stdout, "intent greeting, want store_hours") {
+		t.Errorf("the summary does not say what failed:\n%s", stdout)
+	}
+	out := filepath.Join(dir, "out")
+	if code, _, stderr := run(t, "eval", "run", suite, "--allow-failures", "--out", out); code != 0 {
+		t.Fatalf("--allow-failures = %d: %s", code, stderr)
+	}
+
+	// A baseline where intent accuracy was higher fails the gate by name.
+	res, err := eval.ReadJSONFile(filepath.Join(out, "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := res.Suites[0].Metrics[eval.MetricIntentAccuracy]; got != 0.5 {
+		t.Fatalf("intent accuracy %v, want 0.5", got)
+	}
+	res.Suites[0].Metrics[eval.MetricIntentAccuracy] = 0.9
+	baseline := filepath.Join(dir, "baseline.json")
+	f, err := os.Create(baseline)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := eval.WriteJSON(f, res.Suites); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	code, stdout, stderr = run(t, "eval", "run", suite, "--allow-failures", "--baseline", baseline)
+	if code == 0 {
+		t.Fatalf("a drop of 40 points passed the gate:\n%s", stdout)
+	}
+	if !strings.Contains(stderr, "gate: 1 metric dropped more than allowed") ||
+		!strings.Contains(stderr, "gate: intent_accuracy dropped 40.00 points (90.0% → 50.0%), more than the 0.00 allowed") {
+		t.Errorf("stderr %q, want the metric and the drop", stderr)
+	}
+	if !strings.Contains(stdout, "compared with "+baseline) || !strings.Contains(stdout, "REGRESSED") {
+		t.Errorf("stdout lacks the comparison:\n%s", stdout)
+	}
+	// --max-drop allows it.
+	if code, stdout, stderr := run(t, "eval", "run", suite, "--allow-failures", "--baseline", baseline, "--max-drop", "intent_accuracy=40.5"); code != 0 {
+		t.Errorf("allowed drop: exit %d: %s\n%s", code, stderr, stdout)
+	}
+
+	// compare reads the two files and gates the same way.
+	code, stdout, stderr = run(t, "eval", "compare", baseline, filepath.Join(out, "results.json"))
+	if code == 0 || !strings.Contains(stderr, "intent_accuracy dropped 40.00 points") || !strings.Contains(stdout, "-40.00 pt") {
+		t.Errorf("compare = %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	code, stdout, stderr = run(t, "eval", "compare", filepath.Join(out, "results.json"), baseline)
+	if code != 0 || !strings.Contains(stdout, "better") {
+		t.Errorf("compare the other way = %d, want 0 and an improvement\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+}
+
+func TestEvalRunBadInput(t *testing.T) {
+	isolate(t)
+	dir := t.TempDir()
+	typo := filepath.Join(dir, "typo.yaml")
+	if err := os.WriteFile(typo, []byte("name: t\ncases:\n  - name: c\n    turns:\n      - text: hi\n        expect: {intnet: greeting}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	good := filepath.Join(dir, "good.yaml")
+	if err := os.WriteFile(good, []byte("name: g\ncases: [{name: c, turns: [{text: hi}]}]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	notJSON := filepath.Join(dir, "baseline.json")
+	if err := os.WriteFile(notJSON, []byte("{"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"no suite", []string{"run"}, []string{"requires at least 1 arg"}},
+		{"unknown key", []string{"run", good, typo}, []string{typo, `line 6: unknown key "intnet" in expect`}},
+		{"missing suite", []string{"run", filepath.Join(dir, "nope.yaml")}, []string{"nope.yaml", "no such file"}},
+		{"unknown metric", []string{"run", good, "--max-drop", "accuracy=2"}, []string{"--max-drop", `no metric "accuracy"`, "intent_accuracy"}},
+		{"bad baseline", []string{"run", good, "--baseline", notJSON}, []string{"--baseline", notJSON}},
+		{"same suite twice", []string{"run", good, good}, []string{`both named "g"`}},
+		{"negative concurrency", []string{"run", good, "--concurrency", "-1"}, []string{"--concurrency -1"}},
+		{"compare one file", []string{"compare", notJSON}, []string{"accepts 2 arg(s)"}},
+		{"compare unreadable", []string{"compare", notJSON, notJSON}, []string{notJSON, "reading eval results"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			code, _, stderr := run(t, append([]string{"eval"}, c.args...)...)
+			if code == 0 {
+				t.Fatal("exit 0, want an error")
+			}
+			for _, w := range c.want {
+				if !strings.Contains(stderr, w) {
+					t.Errorf("stderr %q does not name %q", stderr, w)
 				}
 			}
 		})
