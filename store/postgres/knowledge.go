@@ -47,6 +47,10 @@ import (
 // costs more. A search for more hits than this widens it to its limit.
 const efSearch = 200
 
+// maxTextCandidates bounds the chunks a text search ranks (see SearchText
+// in queries/knowledge.sql).
+const maxTextCandidates = 2000
+
 // maxHNSWEfSearch is the largest hnsw.ef_search pgvector accepts.
 const maxHNSWEfSearch = 1000
 
@@ -443,7 +447,7 @@ func (q queries) searchText(ctx context.Context, query string, f store.ChunkFilt
 	for _, any := range []bool{false, true} {
 		rows, err := q.db.Query(ctx, sqlSearchText, args{
 			"query": query, "configs": configs, "collection": f.Collection, "language": f.Language,
-			"tags": texts(f.Tags), "limit": limit, "any": any,
+			"tags": texts(f.Tags), "limit": limit, "any": any, "candidates": maxTextCandidates,
 		})
 		if hits, err = collect(rows, err, scanHit); err != nil {
 			return nil, interpretError(err)

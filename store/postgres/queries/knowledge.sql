@@ -159,16 +159,23 @@ WITH wanted AS (
                 ELSE plainto_tsquery(config::regconfig, @query::text)
            END AS tsq
     FROM unnest(@configs::text[]) AS config
+),
+-- At most @candidates matching chunks are ranked, the first the index
+-- gives: a word common in a large index matches a good part of it, and
+-- ranking every match is what takes the time.
+matched AS MATERIALIZED (
+    SELECT c.collection, c.document_id, c.section, c.text, c.ordinal, ts_rank_cd(c.tsv, w.tsq)::float8 AS score
+    FROM wanted w
+    JOIN knowledge_chunks c ON c.ts_config = w.config AND c.tsv @@ w.tsq
+    WHERE (@collection::text = '' OR c.collection = @collection)
+      AND (@language::text = '' OR c.language = @language)
+      AND c.tags @> @tags::text[]
+    LIMIT @candidates
 )
-SELECT c.collection, c.document_id, d.title, d.source, d.language, c.section, c.text, c.ordinal,
-       ts_rank_cd(c.tsv, w.tsq)::float8 AS score
-FROM wanted w
-JOIN knowledge_chunks c ON c.ts_config = w.config AND c.tsv @@ w.tsq
-JOIN knowledge_documents d ON d.collection = c.collection AND d.id = c.document_id
-WHERE (@collection::text = '' OR c.collection = @collection)
-  AND (@language::text = '' OR c.language = @language)
-  AND c.tags @> @tags::text[]
-ORDER BY score DESC, c.collection, c.document_id, c.ordinal
+SELECT m.collection, m.document_id, d.title, d.source, d.language, m.section, m.text, m.ordinal, m.score
+FROM matched m
+JOIN knowledge_documents d ON d.collection = m.collection AND d.id = m.document_id
+ORDER BY m.score DESC, m.collection, m.document_id, m.ordinal
 LIMIT @limit;
 
 -- name: LockCollection :one
