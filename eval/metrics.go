@@ -19,8 +19,10 @@ const (
 	// recorded on those turns (llm/local.MacroF1).
 	MetricIntentMacroF1 = "intent_macro_f1"
 	// MetricECE is the expected calibration error of the confidence on the
-	// turns expecting an intent (llm/local.ExpectedCalibrationError, 15
-	// bins); lower is better.
+	// turns expecting a real intent (llm/local.ExpectedCalibrationError, 15
+	// bins): a turn is right when the intent the confidence belongs to (the
+	// top candidate of the trace, even under the threshold) is the one
+	// expected, as llm/local measures it; lower is better.
 	MetricECE = "ece"
 	// MetricHandoffPrecision is the share of handoffs that were expected,
 	// over the turns whose expectations say whether to hand off.
@@ -144,7 +146,7 @@ func (r *Report) measure(runs []caseRun) {
 				gold, pred = append(gold, g), append(pred, p)
 				if g != NoIntent {
 					conf = append(conf, o.turn.Confidence)
-					correct = append(correct, g == p)
+					correct = append(correct, g == label(confidentIntent(o)))
 				}
 			}
 			if want, known := expectsHandoff(e); known {
@@ -208,6 +210,7 @@ func (r *Report) measure(runs []caseRun) {
 		r.Confusion = confusion(gold, pred)
 	}
 	set(MetricECE, local.ExpectedCalibrationError(conf, correct, local.ECEBins), len(conf))
+	r.Reliability = reliability(conf, correct, local.ECEBins)
 	set(MetricHandoffPrecision, ratio(hTP, hTP+hFP), hTP+hFP)
 	set(MetricHandoffRecall, ratio(hTP, hTP+hFN), hTP+hFN)
 	set(MetricToolExactMatch, ratio(toolHits, toolN), toolN)
@@ -221,6 +224,18 @@ func (r *Report) measure(runs []caseRun) {
 	for stage, ds := range stages {
 		r.Latency[stage] = Percentiles{P50: ms(local.Percentile(ds, 50)), P95: ms(local.Percentile(ds, 95)), N: len(ds)}
 	}
+}
+
+// confidentIntent is the intent whose probability the turn's confidence
+// is: the classifier's top candidate when the confidence is its, even if
+// the turn recorded no intent because it was under the threshold
+// (calibration is the classifier's, rejection aside, as llm/local
+// measures it); else the intent recorded.
+func confidentIntent(o observation) string {
+	if c := o.trace.Candidates; len(c) > 0 && c[0].Confidence == o.turn.Confidence {
+		return c[0].Intent
+	}
+	return o.turn.Intent
 }
 
 // expectsHandoff says whether a turn's expectations want a handoff, and
@@ -238,6 +253,43 @@ func expectsHandoff(e *Expect) (want, known bool) {
 		return false, false
 	}
 	return has, true
+}
+
+// Bin is one confidence bin of a reliability diagram: the turns whose
+// confidence is in [Lo, Hi) (the last bin includes 1), their mean
+// confidence and the share of them that recorded the expected intent.
+type Bin struct {
+	Lo         float64 `json:"lo"`
+	Hi         float64 `json:"hi"`
+	N          int     `json:"n"`
+	Confidence float64 `json:"confidence"`
+	Accuracy   float64 `json:"accuracy"`
+}
+
+// reliability bins confidences as llm/local.ExpectedCalibrationError does,
+// keeping the non-empty bins.
+func reliability(conf []float64, correct []bool, bins int) []Bin {
+	all := make([]Bin, bins)
+	hits := make([]int, bins)
+	for i, c := range conf {
+		b := min(max(int(c*float64(bins)), 0), bins-1)
+		all[b].N++
+		all[b].Confidence += c
+		if correct[i] {
+			hits[b]++
+		}
+	}
+	var out []Bin
+	for b, bin := range all {
+		if bin.N == 0 {
+			continue
+		}
+		bin.Lo, bin.Hi = float64(b)/float64(bins), float64(b+1)/float64(bins)
+		bin.Confidence /= float64(bin.N)
+		bin.Accuracy = float64(hits[b]) / float64(bin.N)
+		out = append(out, bin)
+	}
+	return out
 }
 
 func confusion(gold, pred []string) *Confusion {
@@ -267,3 +319,23 @@ func ratio(n, d int) float64 {
 }
 
 func msDuration(v float64) time.Duration { return time.Duration(v * float64(time.Millisecond)) }
+
+// InScope returns what yanit eval intents calls in-scope accuracy (the
+// share of turns expecting a real intent that recorded it) and
+// out-of-scope recall (the share of turns expecting none that recorded
+// none), from the matrix. A share with nothing to count is 0.
+func (c *Confusion) InScope() (accuracy, oosRecall float64) {
+	var hits, n, oosHits, oosN int
+	for i, l := range c.Labels {
+		row := 0
+		for _, v := range c.Counts[i] {
+			row += v
+		}
+		if l == NoIntent {
+			oosHits, oosN = c.Counts[i][i], row
+			continue
+		}
+		hits, n = hits+c.Counts[i][i], n+row
+	}
+	return ratio(hits, n), ratio(oosHits, oosN)
+}

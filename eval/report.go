@@ -32,10 +32,13 @@ type Report struct {
 	// absent.
 	Metrics map[string]float64 `json:"metrics"`
 	// Support is the number of observations behind each metric.
-	Support   map[string]int         `json:"support"`
-	Confusion *Confusion             `json:"confusion,omitempty"`
-	Latency   map[string]Percentiles `json:"latency_ms"` // per stage of the trace
-	Cases     []CaseResult           `json:"cases"`
+	Support   map[string]int `json:"support"`
+	Confusion *Confusion     `json:"confusion,omitempty"`
+	// Reliability bins the confidence of the turns MetricECE counts, the
+	// data of a reliability diagram; empty bins are left out.
+	Reliability []Bin                  `json:"reliability,omitempty"`
+	Latency     map[string]Percentiles `json:"latency_ms"` // per stage of the trace
+	Cases       []CaseResult           `json:"cases"`
 }
 
 // Counts are a run's cases and turns, and how many passed.

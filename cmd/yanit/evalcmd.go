@@ -292,7 +292,8 @@ func newEvalRunCmd(g *globals) *cobra.Command {
 			"new embedded store, with the configured model provider (local by default), and checks each\n" +
 			"turn: intent, confidence, slots, decision, handoff reason, tool call, reply text, citations,\n" +
 			"language, message kind and WhatsApp's limits. It prints a summary with the metrics, and with\n" +
-			"--out writes results.json (the baseline format) and junit.xml.\n\n" +
+			"--out writes results.json (the baseline format), junit.xml and report.html (one self-contained\n" +
+			"page: metrics, confusion matrix, reliability diagram, F1 per intent, failed cases with traces).\n\n" +
 			"It exits non-zero when a case fails (unless --allow-failures) and, with --baseline, when a\n" +
 			"metric dropped more than allowed: rates may not drop at all unless --max-drop allows it in\n" +
 			"percentage points; latencies (ms) are gated only when --max-drop names them.",
@@ -303,7 +304,7 @@ func newEvalRunCmd(g *globals) *cobra.Command {
 	}
 	fl := cmd.Flags()
 	fl.IntVar(&f.concurrency, "concurrency", 0, "cases run at once (0: the number of CPUs, at most 8)")
-	fl.StringVar(&f.out, "out", "", "folder to write results.json and junit.xml to")
+	fl.StringVar(&f.out, "out", "", "folder to write results.json, junit.xml and report.html to")
 	fl.StringVar(&f.baseline, "baseline", "", "results.json of an earlier run to compare with")
 	fl.StringSliceVar(&f.maxDrop, "max-drop", nil, "metric=amount: the largest drop allowed (percentage points for rates, ms for latencies); repeatable")
 	fl.BoolVar(&f.allowFailures, "allow-failures", false, "exit 0 even when cases fail (the baseline still gates)")
@@ -362,7 +363,8 @@ func evalRun(ctx context.Context, g *globals, f runFlags, paths []string) error 
 		if err := writeEvalOut(f.out, reports); err != nil {
 			return err
 		}
-		fmt.Fprintf(g.stderr, "wrote %s and %s\n", filepath.Join(f.out, "results.json"), filepath.Join(f.out, "junit.xml"))
+		fmt.Fprintf(g.stderr, "wrote %s, %s and %s\n", filepath.Join(f.out, "results.json"), filepath.Join(f.out, "junit.xml"),
+			filepath.Join(f.out, "report.html"))
 	}
 
 	var errs []error
@@ -445,13 +447,13 @@ func suiteAssistant(cfg config.Config, s *eval.Suite) (config.Assistant, error) 
 	return config.Assistant{Name: def.Name, File: s.Assistant, KnowledgeDir: s.Knowledge}, nil
 }
 
-// writeEvalOut writes results.json and junit.xml into dir.
+// writeEvalOut writes results.json, junit.xml and report.html into dir.
 func writeEvalOut(dir string, reports []eval.Report) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("--out: %w", err)
 	}
 	for name, write := range map[string]func(io.Writer, []eval.Report) error{
-		"results.json": eval.WriteJSON, "junit.xml": eval.WriteJUnit,
+		"results.json": eval.WriteJSON, "junit.xml": eval.WriteJUnit, "report.html": eval.WriteHTML,
 	} {
 		p := filepath.Join(dir, name)
 		f, err := os.Create(p)

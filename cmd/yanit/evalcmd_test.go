@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/net/html"
+
 	"github.com/yanit/yanit/eval"
 )
 
@@ -324,6 +326,21 @@ func TestEvalRunDemoSuite(t *testing.T) {
 	}
 	if want := fmt.Sprintf(`<testsuite name="demo" tests="%d" failures="0" errors="0"`, n); !strings.Contains(string(junit), want) {
 		t.Errorf("junit.xml lacks %s:\n%.400s", want, junit)
+	}
+	page, err := os.ReadFile(filepath.Join(out, "report.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := html.Parse(bytes.NewReader(page)); err != nil {
+		t.Errorf("report.html does not parse: %v", err)
+	}
+	for _, want := range []string{"Suite demo", `class="confusion"`, `class="reliability"`, `class="intents"`, "Every case passed."} {
+		if !strings.Contains(string(page), want) {
+			t.Errorf("report.html lacks %s", want)
+		}
+	}
+	if !strings.Contains(stderr, "report.html") {
+		t.Errorf("stderr does not name report.html: %s", stderr)
 	}
 }
 
