@@ -292,7 +292,15 @@ func (e *Engine) call(ctx context.Context, t *turn, task *Task) error {
 		t.st.Task = nil
 		t.st.LastIntent, t.st.LastSlots = in.Name, task.Slots
 		t.reply.Decision, t.reply.Reason = DecisionTool, "called "+in.Tool
-		return e.say(t, in.Reply, data)
+		rerr := e.say(t, in.Reply, data)
+		if rerr == nil {
+			return nil
+		}
+		// The backend answered in a shape the reply cannot show (a field
+		// missing, of another type): a person takes over with the answer
+		// in the context pack, rather than the turn failing.
+		e.deps.Logger.Warn("a tool's answer does not fit its reply", slog.String("tool", in.Tool), slog.String("error", rerr.Error()))
+		err = fmt.Errorf("its answer does not fit the reply: %w", rerr)
 	}
 	var te *tools.Error
 	switch tools.KindOf(err) {

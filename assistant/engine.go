@@ -227,6 +227,10 @@ const outOfScopeClass = "~out_of_scope"
 // Definition returns the definition the engine runs.
 func (e *Engine) Definition() *Definition { return e.def }
 
+// Deps returns what the engine works with: With(e.Deps()) with one part
+// changed is the same assistant with that part replaced.
+func (e *Engine) Deps() Deps { return e.deps }
+
 // turn is the working state of one Respond call.
 type turn struct {
 	in      Input

@@ -16,6 +16,9 @@
 //	cases:
 //	  - name: order status     # required, unique
 //	    language: en           # optional
+//	    tools:                 # optional: stub tools for this case, by name; the others call their backend
+//	      order_status: {result: {user: {order_id: SP-1, status_text: {en: Shipped}}}}
+//	      # or {error: not_found | invalid | unavailable, field: order_id (invalid only)}, or {timeout: true}
 //	    turns:                 # at least one; each is a text or a tap
 //	      - text: "where is my order"
 //	        expect:
@@ -51,7 +54,10 @@
 // message is checked against WhatsApp's limits (whatsapp.Outbound.Validate)
 // and against the expectations. A tap must tap something an earlier
 // message of the case offered. With the local provider a run is
-// deterministic, apart from latencies and what the tools return.
+// deterministic, apart from latencies and what the tools return. A case
+// with tools stubbed gets the same assistant with those tools answering as
+// the stubs say (a timeout within 50 ms), so that QA sees what the user
+// gets when a backend finds nothing, fails or does not answer.
 //
 // # Metrics
 //

@@ -80,12 +80,14 @@ func Run(ctx context.Context, s *Suite, o Options) (Report, error) {
 	}
 	setup := time.Since(started)
 	h := &harness{
-		st:       st,
-		receiver: channel.NewReceiver(st, channel.ReceiverOptions{Logger: o.Logger}),
-		pipeline: assistant.NewPipeline(st, graph{}, responder, assistant.PipelineOptions{Logger: o.Logger}),
-		nonce:    started.UnixNano(),
-		timeout:  o.TurnTimeout,
-		suite:    s,
+		st:        st,
+		receiver:  channel.NewReceiver(st, channel.ReceiverOptions{Logger: o.Logger}),
+		pipeline:  assistant.NewPipeline(st, graph{}, responder, assistant.PipelineOptions{Logger: o.Logger}),
+		responder: responder,
+		log:       o.Logger,
+		nonce:     started.UnixNano(),
+		timeout:   o.TurnTimeout,
+		suite:     s,
 	}
 
 	runs := make([]caseRun, len(s.Cases))
@@ -134,12 +136,14 @@ feed:
 
 // harness drives conversations through the pipeline.
 type harness struct {
-	st       store.Store
-	receiver *channel.Receiver
-	pipeline *assistant.Pipeline
-	nonce    int64
-	timeout  time.Duration
-	suite    *Suite
+	st        store.Store
+	receiver  *channel.Receiver
+	pipeline  *assistant.Pipeline
+	responder assistant.Responder
+	log       *slog.Logger
+	nonce     int64
+	timeout   time.Duration
+	suite     *Suite
 }
 
 // caseRun is a case's result with what the metrics need of each turn.
@@ -184,6 +188,16 @@ func (h *harness) runCase(ctx context.Context, i int) (run caseRun) {
 		run.result.Error = "creating the user: " + err.Error()
 		return run
 	}
+	pipeline := h.pipeline
+	if len(c.Tools) > 0 {
+		r, err := stubbed(h.responder, c.Tools)
+		if err != nil {
+			run.result.Passed = false
+			run.result.Error = err.Error()
+			return run
+		}
+		pipeline = assistant.NewPipeline(h.st, graph{}, r, assistant.PipelineOptions{Logger: h.log})
+	}
 	offered := map[string]option{}
 	failed := -1
 	for j := range c.Turns {
@@ -200,7 +214,7 @@ func (h *harness) runCase(ctx context.Context, i int) (run caseRun) {
 		if t.Tap != nil {
 			tr.Input = fmt.Sprintf("[tap %s] %s", t.Tap.ID, in.Text)
 		}
-		obs, invalid, err := h.runTurn(ctx, contact.ID, in)
+		obs, invalid, err := h.runTurn(ctx, pipeline, contact.ID, in)
 		failures = append(failures, invalid...)
 		if err != nil {
 			failed = j
@@ -260,7 +274,7 @@ func (h *harness) inbound(ci, ti int, waID string, t *Turn, offered map[string]o
 // runTurn delivers one message through the receiver, runs its turn job
 // and reads back what the turn stored and queued; failures are messages
 // that break WhatsApp's limits; err means the turn did not run.
-func (h *harness) runTurn(ctx context.Context, contactID int64, in whatsapp.Inbound) (observation, []string, error) {
+func (h *harness) runTurn(ctx context.Context, pipeline *assistant.Pipeline, contactID int64, in whatsapp.Inbound) (observation, []string, error) {
 	var failures []string
 	ctx, cancel := context.WithTimeout(ctx, h.timeout)
 	defer cancel()
@@ -273,7 +287,7 @@ func (h *harness) runTurn(ctx context.Context, contactID int64, in whatsapp.Inbo
 	}
 	payload, _ := json.Marshal(channel.TurnPayload{ConversationID: conv})
 	job := jobs.Job{Kind: channel.KindTurn, Key: channel.TurnKey(conv), Payload: payload, Attempt: 1, MaxAttempts: 1}
-	if err := h.pipeline.Handle(ctx, job); err != nil {
+	if err := pipeline.Handle(ctx, job); err != nil {
 		return observation{}, failures, err
 	}
 	var obs observation

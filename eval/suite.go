@@ -45,7 +45,30 @@ type Case struct {
 	Name string `yaml:"name"`
 	// Language overrides the suite's Language for this case's user.
 	Language string `yaml:"language,omitempty"`
-	Turns    []Turn `yaml:"turns"`
+	// Tools stub the assistant's tools for this case, by tool name: the
+	// backend answers as the stub says instead of as the real one would.
+	// Tools not named here call their real backend.
+	Tools map[string]Stub `yaml:"tools,omitempty"`
+	Turns []Turn          `yaml:"turns"`
+}
+
+// Stub is how a stubbed tool answers every call of a case: exactly one of
+// a result, an error or a timeout.
+type Stub struct {
+	// Result is a success: the fields the user and the agent may see.
+	Result *StubResult `yaml:"result,omitempty"`
+	// Error is a failure of that kind: not_found, invalid or unavailable.
+	Error string `yaml:"error,omitempty"`
+	// Field names the argument at fault of an invalid error.
+	Field string `yaml:"field,omitempty"`
+	// Timeout makes the backend never answer: the call times out.
+	Timeout bool `yaml:"timeout,omitempty"`
+}
+
+// StubResult is a stubbed success.
+type StubResult struct {
+	User  map[string]any `yaml:"user,omitempty"`
+	Agent map[string]any `yaml:"agent,omitempty"`
 }
 
 // Turn is one user message and what the assistant must do with it.
@@ -231,6 +254,11 @@ func (s *Suite) check() error {
 		if len(c.Turns) == 0 {
 			return fmt.Errorf("%s.turns: at least one is required", where)
 		}
+		for name, st := range c.Tools {
+			if err := st.check(); err != nil {
+				return fmt.Errorf("%s.tools.%s: %w", where, name, err)
+			}
+		}
 		for j := range c.Turns {
 			if err := c.Turns[j].check(); err != nil {
 				return fmt.Errorf("%s.turns[%d]%w", where, j, err)
@@ -294,6 +322,8 @@ var fieldsOf = map[string]struct {
 	"eval.Case":       {"a case", reflect.TypeFor[Case]()},
 	"eval.Turn":       {"a turn", reflect.TypeFor[Turn]()},
 	"eval.Tap":        {"tap", reflect.TypeFor[Tap]()},
+	"eval.Stub":       {"a tool stub", reflect.TypeFor[Stub]()},
+	"eval.StubResult": {"a stub's result", reflect.TypeFor[StubResult]()},
 	"eval.Expect":     {"expect", reflect.TypeFor[Expect]()},
 	"eval.Range":      {"confidence", reflect.TypeFor[Range]()},
 	"eval.ToolCall":   {"tool", reflect.TypeFor[ToolCall]()},
@@ -329,4 +359,24 @@ func explainYAML(err error) error {
 		msgs[i] = fmt.Sprintf("line %s: unknown key %q in %s (known: %s)", sub[1], sub[2], f.what, strings.Join(known, ", "))
 	}
 	return errors.New(strings.Join(msgs, "; "))
+}
+
+// check reports what makes a stub unfit: not exactly one outcome, an
+// unknown error kind, a field without an invalid error.
+func (st Stub) check() error {
+	n := 0
+	for _, set := range []bool{st.Result != nil, st.Error != "", st.Timeout} {
+		if set {
+			n++
+		}
+	}
+	switch {
+	case n != 1:
+		return errors.New("want exactly one of result, error and timeout")
+	case st.Error != "" && !slices.Contains([]string{"not_found", "invalid", "unavailable"}, st.Error):
+		return fmt.Errorf("error: %q, want not_found, invalid or unavailable", st.Error)
+	case st.Field != "" && st.Error != "invalid":
+		return errors.New("field: only with error: invalid")
+	}
+	return nil
 }
