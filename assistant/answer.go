@@ -43,6 +43,10 @@ func (e *Engine) answerFromKnowledge(ctx context.Context, t *turn, in *Intent) e
 		}
 		return e.handoff(ctx, t, ReasonToolFailed, "knowledge search: "+err.Error(), in.Team)
 	}
+	for _, h := range hits {
+		t.trace.Retrieved = append(t.trace.Retrieved, Source{Citation: h.Citation, ChunkID: h.ChunkID, Title: h.Title,
+			Section: h.Section, Vector: h.Scores.Vector, Text: h.Scores.Text, Fused: h.Scores.Fused})
+	}
 	var support []knowledge.Hit
 	best := 0.0
 	for _, h := range hits {

@@ -245,18 +245,21 @@ type turn struct {
 
 // Trace is the stage-by-stage record of a turn, stored with it.
 type Trace struct {
-	Language   string              `json:"language"`
-	Source     string              `json:"source,omitempty"` // how the intent was found: local, llm, tap, task, follow_up, keyword
-	Intent     string              `json:"intent,omitempty"`
-	Confidence float64             `json:"confidence"`
-	Candidates []Candidate         `json:"candidates,omitempty"`
-	Slots      map[string]string   `json:"slots,omitempty"`
-	Tools      []ToolRecord        `json:"tools,omitempty"`
-	Sources    []Source            `json:"sources,omitempty"`
-	Model      string              `json:"model,omitempty"`
-	Usage      llm.Usage           `json:"usage"`
-	StagesMS   map[string]float64  `json:"stages_ms"`
-	Handoff    *HandoffTraceRecord `json:"handoff,omitempty"`
+	Language   string            `json:"language"`
+	Source     string            `json:"source,omitempty"` // how the intent was found: local, llm, tap, task, follow_up, keyword
+	Intent     string            `json:"intent,omitempty"`
+	Confidence float64           `json:"confidence"`
+	Candidates []Candidate       `json:"candidates,omitempty"`
+	Slots      map[string]string `json:"slots,omitempty"`
+	Tools      []ToolRecord      `json:"tools,omitempty"`
+	Sources    []Source          `json:"sources,omitempty"`
+	// Retrieved are the knowledge search's hits, best first, whether or
+	// not the answer used them (evaluation measures the ranking on them).
+	Retrieved []Source            `json:"retrieved,omitempty"`
+	Model     string              `json:"model,omitempty"`
+	Usage     llm.Usage           `json:"usage"`
+	StagesMS  map[string]float64  `json:"stages_ms"`
+	Handoff   *HandoffTraceRecord `json:"handoff,omitempty"`
 }
 
 // HandoffTraceRecord is the trace's note of a handoff.

@@ -66,8 +66,13 @@
 // real intent, as llm/local's: right when the intent the confidence
 // belongs to, the trace's top candidate even under the threshold, is the
 // expected one), handoff precision and recall, tool-call exact match, slot
-// F1, the pass rate of reply checks, of turns and of cases, and latency
-// percentiles of the turn and of each stage of its trace. The Metric
+// F1, the pass rate of reply checks, of turns and of cases, retrieval
+// hit@1, hit@k and MRR (turns naming documents to cite: where the document
+// ranks among the hits the assistant's knowledge search retrieved), and
+// latency percentiles of the turn and of each stage of its trace. With a
+// model the report sums its tokens, and estimates their cost when prices
+// are given (Options.Prices; yanit eval run --price-prompt,
+// --price-completion, US dollars per million tokens). The Metric
 // constants say exactly what each counts; a metric nothing measured is
 // absent from the report. Confusion.InScope gives yanit eval intents'
 // in-scope accuracy and out-of-scope recall.

@@ -44,6 +44,14 @@ const (
 	MetricTurnPassRate = "turn_pass_rate"
 	// MetricCasePassRate is the share of cases whose every turn passed.
 	MetricCasePassRate = "case_pass_rate"
+	// MetricRetrievalHit1, MetricRetrievalHitK and MetricRetrievalMRR
+	// measure the knowledge search on the turns that name documents to
+	// cite (cites): the share whose document is the first hit, is among
+	// the hits the assistant retrieved (its search limit, 3), and the mean
+	// reciprocal rank of the document among them (0 when missing).
+	MetricRetrievalHit1 = "retrieval_hit_at_1"
+	MetricRetrievalHitK = "retrieval_hit_at_k"
+	MetricRetrievalMRR  = "retrieval_mrr"
 	// MetricLatencyP50 and MetricLatencyP95 are percentiles of the turn's
 	// time in the pipeline, in milliseconds; lower is better.
 	MetricLatencyP50 = "latency_p50_ms"
@@ -74,6 +82,9 @@ var metricInfos = map[string]metricInfo{
 	MetricReplyPassRate:    {title: "reply checks passed", rate: true, gated: true},
 	MetricTurnPassRate:     {title: "turns passed", rate: true, gated: true},
 	MetricCasePassRate:     {title: "cases passed", rate: true, gated: true},
+	MetricRetrievalHit1:    {title: "retrieval hit@1", rate: true, gated: true},
+	MetricRetrievalHitK:    {title: "retrieval hit@k", rate: true, gated: true},
+	MetricRetrievalMRR:     {title: "retrieval MRR", rate: true, gated: true},
 	MetricLatencyP50:       {title: "turn latency p50 (ms)", lower: true},
 	MetricLatencyP95:       {title: "turn latency p95 (ms)", lower: true},
 }
@@ -82,7 +93,7 @@ var metricInfos = map[string]metricInfo{
 var metricOrder = []string{
 	MetricCasePassRate, MetricTurnPassRate, MetricIntentAccuracy, MetricIntentMacroF1, MetricECE,
 	MetricHandoffPrecision, MetricHandoffRecall, MetricToolExactMatch, MetricSlotF1, MetricReplyPassRate,
-	MetricLatencyP50, MetricLatencyP95,
+	MetricRetrievalHit1, MetricRetrievalHitK, MetricRetrievalMRR, MetricLatencyP50, MetricLatencyP95,
 }
 
 // Confusion counts expected intents (rows) against recorded ones
@@ -119,6 +130,9 @@ func (r *Report) measure(runs []caseRun) {
 		slotTP, slotFP, slotN int
 		slotFN                int
 		replyOK, replyN       int
+		hit1, hitK, retN      int
+		tokens                Tokens
+		rr                    float64
 		turnsOK, turnsN       int
 		casesOK               int
 		latency               []time.Duration
@@ -138,6 +152,8 @@ func (r *Report) measure(runs []caseRun) {
 			}
 			e, o := t.expect, t.obs
 			latency = append(latency, msDuration(o.turn.LatencyMS))
+			tokens.Prompt += o.trace.Usage.PromptTokens
+			tokens.Completion += o.trace.Usage.CompletionTokens
 			for stage, v := range o.trace.StagesMS {
 				stages[stage] = append(stages[stage], msDuration(v))
 			}
@@ -176,6 +192,16 @@ func (r *Report) measure(runs []caseRun) {
 				default:
 					slotFP++
 					slotFN++
+				}
+			}
+			for _, doc := range e.Cites {
+				retN++
+				if k := slices.IndexFunc(o.trace.Retrieved, func(s assistant.Source) bool { return cites([]assistant.Source{s}, doc) }); k >= 0 {
+					hitK++
+					rr += 1 / float64(k+1)
+					if k == 0 {
+						hit1++
+					}
 				}
 			}
 			if rc := e.Reply; rc != nil {
@@ -218,8 +244,16 @@ func (r *Report) measure(runs []caseRun) {
 		set(MetricSlotF1, ratio(2*slotTP, 2*slotTP+slotFP+slotFN), slotN)
 	}
 	set(MetricReplyPassRate, ratio(replyOK, replyN), replyN)
+	set(MetricRetrievalHit1, ratio(hit1, retN), retN)
+	set(MetricRetrievalHitK, ratio(hitK, retN), retN)
+	if retN > 0 {
+		set(MetricRetrievalMRR, rr/float64(retN), retN)
+	}
 	set(MetricLatencyP50, ms(local.Percentile(latency, 50)), len(latency))
 	set(MetricLatencyP95, ms(local.Percentile(latency, 95)), len(latency))
+	if tokens.Prompt+tokens.Completion > 0 {
+		r.Tokens = &tokens
+	}
 	r.Latency = map[string]Percentiles{}
 	for stage, ds := range stages {
 		r.Latency[stage] = Percentiles{P50: ms(local.Percentile(ds, 50)), P95: ms(local.Percentile(ds, 95)), N: len(ds)}

@@ -38,7 +38,27 @@ type Report struct {
 	// data of a reliability diagram; empty bins are left out.
 	Reliability []Bin                  `json:"reliability,omitempty"`
 	Latency     map[string]Percentiles `json:"latency_ms"` // per stage of the trace
-	Cases       []CaseResult           `json:"cases"`
+	// Tokens the model used over the run (none with the local provider),
+	// and their estimated cost in US dollars when prices were given.
+	Tokens  *Tokens      `json:"tokens,omitempty"`
+	CostUSD float64      `json:"cost_usd,omitempty"`
+	Cases   []CaseResult `json:"cases"`
+}
+
+// Tokens counts a run's model tokens.
+type Tokens struct {
+	Prompt     int `json:"prompt"`
+	Completion int `json:"completion"`
+}
+
+// Prices are a model's prices, in US dollars per million tokens.
+type Prices struct {
+	Prompt, Completion float64
+}
+
+// cost is what t costs at p.
+func (t Tokens) cost(p Prices) float64 {
+	return (float64(t.Prompt)*p.Prompt + float64(t.Completion)*p.Completion) / 1e6
 }
 
 // Counts are a run's cases and turns, and how many passed.
@@ -165,6 +185,13 @@ func WriteSummary(w io.Writer, r Report) error {
 	fmt.Fprintf(&b, "suite %s%s: %d/%d cases passed, %d/%d turns, in %.2f s (setup %.2f s; provider %s, concurrency %d)\n",
 		r.Suite, file, r.Counts.CasesPassed, r.Counts.Cases, r.Counts.TurnsPassed, r.Counts.Turns,
 		r.DurationMS/1000, r.SetupMS/1000, orNone(r.Provider), r.Concurrency)
+	if r.Tokens != nil {
+		fmt.Fprintf(&b, "  model tokens: %d prompt, %d completion", r.Tokens.Prompt, r.Tokens.Completion)
+		if r.CostUSD > 0 {
+			fmt.Fprintf(&b, "; estimated cost $%.4f", r.CostUSD)
+		}
+		b.WriteString("\n")
+	}
 	for _, c := range r.Failed() {
 		fmt.Fprintf(&b, "  FAIL %s\n", c.Name)
 		if c.Error != "" {

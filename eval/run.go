@@ -34,6 +34,8 @@ type Options struct {
 	TurnTimeout time.Duration
 	// Provider names the model provider in the report (local, openai).
 	Provider string
+	// Prices, when set, estimate the cost of the model's tokens.
+	Prices Prices
 	// Progress, when set, is called after each case, one call at a time.
 	Progress func(done, total int, c CaseResult)
 	Logger   *slog.Logger
@@ -131,6 +133,9 @@ feed:
 		r.Cases = append(r.Cases, c.result)
 	}
 	r.measure(runs)
+	if r.Tokens != nil {
+		r.CostUSD = r.Tokens.cost(o.Prices)
+	}
 	return r, nil
 }
 

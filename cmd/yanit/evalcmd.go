@@ -280,6 +280,7 @@ type runFlags struct {
 	out, baseline string
 	maxDrop       []string
 	allowFailures bool
+	prices        eval.Prices
 }
 
 func newEvalRunCmd(g *globals) *cobra.Command {
@@ -308,6 +309,8 @@ func newEvalRunCmd(g *globals) *cobra.Command {
 	fl.StringVar(&f.baseline, "baseline", "", "results.json of an earlier run to compare with")
 	fl.StringSliceVar(&f.maxDrop, "max-drop", nil, "metric=amount: the largest drop allowed (percentage points for rates, ms for latencies); repeatable")
 	fl.BoolVar(&f.allowFailures, "allow-failures", false, "exit 0 even when cases fail (the baseline still gates)")
+	fl.Float64Var(&f.prices.Prompt, "price-prompt", 0, "the model's price per million prompt tokens (USD), to estimate the run's cost")
+	fl.Float64Var(&f.prices.Completion, "price-completion", 0, "the model's price per million completion tokens (USD)")
 	return cmd
 }
 
@@ -349,7 +352,7 @@ func evalRun(ctx context.Context, g *globals, f runFlags, paths []string) error 
 	}
 	var reports []eval.Report
 	for _, s := range suites {
-		r, err := runSuite(ctx, g, cfg, provider, log, s, f.concurrency)
+		r, err := runSuite(ctx, g, cfg, provider, log, s, f.concurrency, f.prices)
 		if err != nil {
 			return err
 		}
@@ -392,7 +395,7 @@ func evalRun(ctx context.Context, g *globals, f runFlags, paths []string) error 
 // runSuite runs one suite on the assistant it names, built as yanit chat
 // builds the configured one: the same toolbox (the demo backend for the
 // demo), model provider and knowledge loading, on the run's store.
-func runSuite(ctx context.Context, g *globals, cfg config.Config, provider models, log *slog.Logger, s *eval.Suite, concurrency int) (eval.Report, error) {
+func runSuite(ctx context.Context, g *globals, cfg config.Config, provider models, log *slog.Logger, s *eval.Suite, concurrency int, prices eval.Prices) (eval.Report, error) {
 	a, err := suiteAssistant(cfg, s)
 	if err != nil {
 		return eval.Report{}, err
@@ -418,6 +421,7 @@ func runSuite(ctx context.Context, g *globals, cfg config.Config, provider model
 		},
 		Concurrency: concurrency,
 		Provider:    cfg.LLM.Provider,
+		Prices:      prices,
 		Progress:    func(int, int, eval.CaseResult) { _ = bar.Add(1) },
 		Logger:      log,
 	})
