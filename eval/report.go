@@ -27,7 +27,9 @@ type Report struct {
 	// building the assistant (training, indexing knowledge).
 	SetupMS     float64 `json:"setup_ms"`
 	Concurrency int     `json:"concurrency"`
-	Counts      Counts  `json:"counts"`
+	// Seed is the classifier's training seed when the run set one.
+	Seed   uint64 `json:"seed,omitempty"`
+	Counts Counts `json:"counts"`
 	// Metrics by name (the Metric constants); a metric nothing measured is
 	// absent.
 	Metrics map[string]float64 `json:"metrics"`

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"sync"
@@ -18,7 +16,6 @@ import (
 	"github.com/yanit/yanit/channel/whatsapp"
 	"github.com/yanit/yanit/jobs"
 	"github.com/yanit/yanit/store"
-	"github.com/yanit/yanit/store/sqlite"
 )
 
 // Options configure Run.
@@ -36,6 +33,13 @@ type Options struct {
 	Provider string
 	// Prices, when set, estimate the cost of the model's tokens.
 	Prices Prices
+	// Seed is the training seed the assistant was built with (the
+	// caller's to apply; Run records it in the report); 0: the
+	// definition's own.
+	Seed uint64
+	// DatabaseURL, when set, runs the suite on PostgreSQL, in a schema of
+	// its own dropped at the end, instead of on a new SQLite file.
+	DatabaseURL string
 	// Progress, when set, is called after each case, one call at a time.
 	Progress func(done, total int, c CaseResult)
 	Logger   *slog.Logger
@@ -63,19 +67,11 @@ func Run(ctx context.Context, s *Suite, o Options) (Report, error) {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	started := time.Now()
-	dir, err := os.MkdirTemp("", "yanit-eval-")
-	if err != nil {
-		return Report{}, fmt.Errorf("eval: making the store's folder: %w", err)
-	}
-	defer os.RemoveAll(dir)
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "eval.db"))
+	st, cleanup, err := openStore(ctx, o.DatabaseURL)
 	if err != nil {
 		return Report{}, fmt.Errorf("eval: %w", err)
 	}
-	defer st.Close()
-	if err := st.Migrate(ctx); err != nil {
-		return Report{}, fmt.Errorf("eval: migrating the store: %w", err)
-	}
+	defer cleanup()
 	responder, err := o.Assistant(ctx, st)
 	if err != nil {
 		return Report{}, fmt.Errorf("eval: building the assistant of suite %s: %w", s.Name, err)
@@ -125,7 +121,7 @@ feed:
 	}
 
 	r := Report{Suite: s.Name, File: s.Path, Provider: o.Provider, Started: started.UTC(),
-		DurationMS: ms(time.Since(started)), SetupMS: ms(setup), Concurrency: o.Concurrency}
+		DurationMS: ms(time.Since(started)), SetupMS: ms(setup), Concurrency: o.Concurrency, Seed: o.Seed}
 	if d, ok := responder.(interface{ Definition() *assistant.Definition }); ok {
 		r.Assistant = d.Definition().Name
 	}

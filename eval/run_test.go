@@ -7,10 +7,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/yanit/yanit/assistant"
 	"github.com/yanit/yanit/channel/whatsapp"
 	"github.com/yanit/yanit/eval"
 	"github.com/yanit/yanit/store"
+	"github.com/yanit/yanit/store/postgres/pgtest"
 )
 
 func TestShopSuitePasses(t *testing.T) {
@@ -233,5 +236,46 @@ func TestRunNeedsAnAssistant(t *testing.T) {
 		return broken{}, nil
 	}}); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled run: %v", err)
+	}
+}
+
+// With a database URL the suite runs on PostgreSQL, in a schema of its own
+// that is gone afterwards, with the same results as on SQLite.
+func TestSuiteOnPostgres(t *testing.T) {
+	pgtest.Require(t)
+	s, err := eval.LoadSuite("testdata/shop-suite.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := shopOptions(t)
+	o.DatabaseURL = pgtest.URL()
+	o.Seed = 3 // recorded as given: the caller trained with it
+	var dialect string
+	build := o.Assistant
+	o.Assistant = func(ctx context.Context, st store.Store) (assistant.Responder, error) {
+		dialect = st.Dialect()
+		return build(ctx, st)
+	}
+	r, err := eval.Run(context.Background(), s, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Seed != 3 {
+		t.Errorf("the report's seed is %d, want 3", r.Seed)
+	}
+	if dialect != "postgres" || r.Counts != (eval.Counts{Cases: 6, CasesPassed: 6, Turns: 8, TurnsPassed: 8}) {
+		t.Errorf("on %s: counts %+v, want every case passed on postgres", dialect, r.Counts)
+	}
+	conn, err := pgx.Connect(context.Background(), pgtest.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var left int
+	if err := conn.QueryRow(context.Background(), `SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'yanit_eval_%'`).Scan(&left); err != nil {
+		t.Fatal(err)
+	}
+	if left != 0 {
+		t.Errorf("%d eval schemas left behind", left)
 	}
 }

@@ -281,6 +281,8 @@ type runFlags struct {
 	maxDrop       []string
 	allowFailures bool
 	prices        eval.Prices
+	databaseURL   string
+	seed          uint64
 }
 
 func newEvalRunCmd(g *globals) *cobra.Command {
@@ -309,6 +311,8 @@ func newEvalRunCmd(g *globals) *cobra.Command {
 	fl.StringVar(&f.baseline, "baseline", "", "results.json of an earlier run to compare with")
 	fl.StringSliceVar(&f.maxDrop, "max-drop", nil, "metric=amount: the largest drop allowed (percentage points for rates, ms for latencies); repeatable")
 	fl.BoolVar(&f.allowFailures, "allow-failures", false, "exit 0 even when cases fail (the baseline still gates)")
+	fl.Uint64Var(&f.seed, "seed", 0, "train the assistant's classifier with this seed (0: the definition's understanding.seed)")
+	fl.StringVar(&f.databaseURL, "database-url", "", "run on this PostgreSQL database, in a schema of its own dropped at the end, instead of a new SQLite file")
 	fl.Float64Var(&f.prices.Prompt, "price-prompt", 0, "the model's price per million prompt tokens (USD), to estimate the run's cost")
 	fl.Float64Var(&f.prices.Completion, "price-completion", 0, "the model's price per million completion tokens (USD)")
 	return cmd
@@ -352,7 +356,7 @@ func evalRun(ctx context.Context, g *globals, f runFlags, paths []string) error 
 	}
 	var reports []eval.Report
 	for _, s := range suites {
-		r, err := runSuite(ctx, g, cfg, provider, log, s, f.concurrency, f.prices)
+		r, err := runSuite(ctx, g, cfg, provider, log, s, f)
 		if err != nil {
 			return err
 		}
@@ -395,7 +399,7 @@ func evalRun(ctx context.Context, g *globals, f runFlags, paths []string) error 
 // runSuite runs one suite on the assistant it names, built as yanit chat
 // builds the configured one: the same toolbox (the demo backend for the
 // demo), model provider and knowledge loading, on the run's store.
-func runSuite(ctx context.Context, g *globals, cfg config.Config, provider models, log *slog.Logger, s *eval.Suite, concurrency int, prices eval.Prices) (eval.Report, error) {
+func runSuite(ctx context.Context, g *globals, cfg config.Config, provider models, log *slog.Logger, s *eval.Suite, f runFlags) (eval.Report, error) {
 	a, err := suiteAssistant(cfg, s)
 	if err != nil {
 		return eval.Report{}, err
@@ -417,11 +421,19 @@ func runSuite(ctx context.Context, g *globals, cfg config.Config, provider model
 	defer bar.Finish()
 	return eval.Run(ctx, s, eval.Options{
 		Assistant: func(ctx context.Context, st store.Store) (assistant.Responder, error) {
-			return newEngine(ctx, a, provider, box.registry, st, log)
+			e, err := newEngine(ctx, a, provider, box.registry, st, log)
+			if err != nil || f.seed == 0 || f.seed == e.Definition().Understanding.Seed {
+				return e, err
+			}
+			def := *e.Definition()
+			def.Understanding.Seed = f.seed
+			return assistant.NewEngine(&def, e.Deps())
 		},
-		Concurrency: concurrency,
+		Seed:        f.seed,
+		Concurrency: f.concurrency,
 		Provider:    cfg.LLM.Provider,
-		Prices:      prices,
+		Prices:      f.prices,
+		DatabaseURL: f.databaseURL,
 		Progress:    func(int, int, eval.CaseResult) { _ = bar.Add(1) },
 		Logger:      log,
 	})
