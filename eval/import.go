@@ -1,9 +1,16 @@
 package eval
 
 import (
+	"bufio"
+	"cmp"
+	"encoding/json"
 	"fmt"
+	"io"
+	"os"
 	"path/filepath"
 	"strings"
+
+	"go.yaml.in/yaml/v3"
 
 	"github.com/yanit/yanit/assistant"
 	"github.com/yanit/yanit/llm/local"
@@ -87,4 +94,53 @@ func clip(s string, n int) string {
 		return s
 	}
 	return string(r[:n-1]) + "…"
+}
+
+// FromJSONL makes a suite like FromCSV from a JSON Lines file: one object
+// per line with the utterance as "text" (or "utterance") and its label as
+// "intent" (or "label"). Blank lines are skipped; an error names the line.
+func FromJSONL(path string, o ImportOptions) (*Suite, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var examples []local.Example
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" {
+			continue
+		}
+		var row struct {
+			Text, Utterance, Intent, Label string
+		}
+		if err := json.Unmarshal([]byte(line), &row); err != nil {
+			return nil, fmt.Errorf("%s:%d: %w", path, n, err)
+		}
+		ex := local.Example{Text: cmp.Or(row.Text, row.Utterance), Intent: cmp.Or(row.Intent, row.Label)}
+		if strings.TrimSpace(ex.Text) == "" || ex.Intent == "" {
+			return nil, fmt.Errorf(`%s:%d: want {"text": "…", "intent": "…"}`, path, n)
+		}
+		examples = append(examples, ex)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(examples) == 0 {
+		return nil, fmt.Errorf("%s: no utterances", path)
+	}
+	return fromExamples(path, examples, o)
+}
+
+// WriteYAML writes the suite in the format LoadSuite reads, so that an
+// imported suite can be kept, edited and run like a written one.
+func WriteYAML(w io.Writer, s *Suite) error {
+	enc := yaml.NewEncoder(w)
+	enc.SetIndent(2)
+	if err := enc.Encode(s); err != nil {
+		return fmt.Errorf("writing suite %s: %w", s.Name, err)
+	}
+	return enc.Close()
 }

@@ -83,3 +83,59 @@ func TestFromCLINC150(t *testing.T) {
 		t.Errorf("unknown split: %v", err)
 	}
 }
+
+func TestFromJSONL(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "intents.jsonl")
+	data := `{"text": "good morning", "intent": "greeting"}
+
+{"utterance": "has my order shipped yet", "label": "order_status"}
+{"text": "write me a poem", "intent": "oos"}
+`
+	if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err := eval.FromJSONL(p, eval.ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Cases) != 3 || *s.Cases[1].Turns[0].Expect.Intent != "order_status" || *s.Cases[2].Turns[0].Expect.Intent != "" {
+		t.Errorf("suite %+v", s.Cases)
+	}
+	for body, want := range map[string]string{
+		`{"text": "hi"}` + "\n":                          "intents.jsonl:1",
+		`{"text": "hi", "intent": "greeting"}` + "\nx\n": "intents.jsonl:2",
+		"\n\n": "no utterances",
+	} {
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := eval.FromJSONL(p, eval.ImportOptions{}); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("FromJSONL(%q) = %v, want an error naming %s", body, err, want)
+		}
+	}
+}
+
+// An imported suite written as YAML reads back the same.
+func TestWriteYAMLRoundTrip(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "intents.jsonl")
+	if err := os.WriteFile(p, []byte(`{"text": "günaydın", "intent": "greeting"}`+"\n"+`{"text": "bir şiir yaz", "intent": "oos"}`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err := eval.FromJSONL(p, eval.ImportOptions{Language: "tr"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	if err := eval.WriteYAML(&b, s); err != nil {
+		t.Fatal(err)
+	}
+	back, err := eval.ParseSuite([]byte(b.String()))
+	if err != nil {
+		t.Fatalf("the written suite does not parse: %v\n%s", err, b.String())
+	}
+	if back.Name != s.Name || back.Language != "tr" || len(back.Cases) != 2 || back.Cases[0].Turns[0].Text != "günaydın" ||
+		*back.Cases[1].Turns[0].Expect.Intent != "" || strings.Join(back.Cases[1].Turns[0].Expect.Decision, ",") != "fallback,handoff" {
+		t.Errorf("read back %+v\nfrom\n%s", back, b.String())
+	}
+}

@@ -37,7 +37,46 @@ func newEvalCmd(g *globals) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE:  func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(newEvalIntentsCmd(g), newEvalRunCmd(g), newEvalCompareCmd(g))
+	cmd.AddCommand(newEvalIntentsCmd(g), newEvalRunCmd(g), newEvalCompareCmd(g), newEvalImportCmd(g))
+	return cmd
+}
+
+func newEvalImportCmd(g *globals) *cobra.Command {
+	var format, name, lang, oos string
+	cmd := &cobra.Command{
+		Use:   "import FILE --format csv|jsonl|clinc150",
+		Short: "Turn labelled utterances into a suite of single-turn cases, written as YAML on stdout",
+		Long: "import reads (utterance, intent) pairs — CSV with a header row, JSON Lines of\n" +
+			"{\"text\", \"intent\"}, or CLINC150's data_full.json (its test and oos_test splits) — and\n" +
+			"writes a suite where each utterance must get its intent, and an out-of-scope one no intent\n" +
+			"and the fallback or a handoff. Keep it, edit it, run it with yanit eval run.",
+		Example: "  yanit eval import ../shared/datasets/clinc150/data_full.json --format clinc150 > clinc150.yaml",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o := eval.ImportOptions{Name: name, Language: lang, OutOfScope: oos}
+			var s *eval.Suite
+			var err error
+			switch format {
+			case "csv":
+				s, err = eval.FromCSV(args[0], o)
+			case "jsonl":
+				s, err = eval.FromJSONL(args[0], o)
+			case "clinc150":
+				s, err = eval.FromCLINC150(args[0], nil, o)
+			default:
+				return fmt.Errorf("--format %q: want csv, jsonl or clinc150", format)
+			}
+			if err != nil {
+				return err
+			}
+			return eval.WriteYAML(g.stdout, s)
+		},
+	}
+	cmd.Flags().StringVar(&format, "format", "", "csv, jsonl or clinc150 (required)")
+	cmd.Flags().StringVar(&name, "name", "", "the suite's name (default: the file's)")
+	cmd.Flags().StringVar(&lang, "language", "", "the users' language (tr, en)")
+	cmd.Flags().StringVar(&oos, "oos-label", "", "the label of out-of-scope utterances (default: oos)")
+	_ = cmd.MarkFlagRequired("format")
 	return cmd
 }
 
