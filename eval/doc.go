@@ -7,7 +7,9 @@
 // # Suite format
 //
 // A suite is one YAML file. Every key not listed here is an error naming
-// the key, its line and the keys allowed there.
+// the key, its line and the keys allowed there. The same format as a JSON
+// Schema, for editors and CI linters: configs/eval/suite.schema.json (a
+// test keeps it and these types in step).
 //
 //	name: demo                 # required
 //	assistant: shop.yaml       # definition file, relative to the suite; empty: the demo retailer
