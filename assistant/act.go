@@ -216,7 +216,7 @@ func (e *Engine) llmSlots(ctx context.Context, t *turn, in *Intent, task *Task) 
 		return
 	}
 	zero := 0.0
-	resp, err := e.deps.Chat.Chat(ctx, llm.ChatRequest{
+	resp, err := t.chat.Chat(ctx, llm.ChatRequest{
 		Messages:    []llm.Message{{Role: llm.RoleSystem, Content: system}, {Role: llm.RoleUser, Content: t.text}},
 		Tools:       []llm.Tool{{Name: spec.Name, Description: desc, Parameters: spec.Parameters}},
 		ToolChoice:  spec.Name,

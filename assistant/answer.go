@@ -138,7 +138,7 @@ func (e *Engine) generate(ctx context.Context, t *turn, passages []knowledge.Hit
 		return "", nil, err
 	}
 	zero := 0.0
-	resp, err := e.deps.Chat.Chat(ctx, llm.ChatRequest{
+	resp, err := t.chat.Chat(ctx, llm.ChatRequest{
 		Messages:    []llm.Message{{Role: llm.RoleSystem, Content: system}, {Role: llm.RoleUser, Content: t.text}},
 		Temperature: &zero, MaxTokens: 300,
 	})

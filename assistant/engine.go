@@ -17,6 +17,7 @@ import (
 	"github.com/yanit/yanit/knowledge"
 	"github.com/yanit/yanit/llm"
 	"github.com/yanit/yanit/llm/local"
+	"github.com/yanit/yanit/privacy"
 	"github.com/yanit/yanit/store"
 	"github.com/yanit/yanit/tools"
 )
@@ -241,6 +242,9 @@ type turn struct {
 	reply   Reply
 	trace   Trace
 	started time.Time
+	// chat is the model behind the conversation's vault (privacy.Chatter);
+	// nil without a model.
+	chat llm.Chatter
 }
 
 // Trace is the stage-by-stage record of a turn, stored with it.
@@ -276,6 +280,11 @@ func (t *turn) stage(name string, since time.Time) {
 func (e *Engine) Respond(ctx context.Context, in Input) (Reply, error) {
 	t := &turn{in: in, st: ParseState(in.Conversation.State), started: time.Now()}
 	t.trace.StagesMS = map[string]float64{}
+	if e.deps.Chat != nil {
+		// The model never sees the user's personal data: placeholders
+		// stand for it, the conversation's vault keeps the values.
+		t.chat = privacy.NewChatter(e.deps.Chat, &t.st.Vault, piiDetectors)
+	}
 	last := in.Pending[len(in.Pending)-1]
 	var texts []string
 	for _, m := range in.Pending {
@@ -308,11 +317,67 @@ func (e *Engine) Respond(ctx context.Context, in Input) (Reply, error) {
 	}
 	t.trace.Intent, t.trace.Confidence = t.reply.Intent, t.reply.Confidence
 	t.stage("total", t.started)
+	redactTrace(&t.trace, &t.st.Vault)
 	state, _ := json.Marshal(t.st)
 	t.reply.State = state
 	trace, _ := json.Marshal(t.trace)
 	t.reply.Trace = trace
 	return t.reply, nil
+}
+
+// piiDetectors find the personal data kept from the model and the traces;
+// phone numbers without a country code are Turkish.
+var piiDetectors = privacy.Builtin("TR")
+
+// redactTrace replaces the personal data in the parts of a trace that hold
+// what the user gave (slots, tool arguments, results and errors) by the
+// conversation's placeholders: traces go to analytics and QA, the values
+// stay with the conversation.
+func redactTrace(tr *Trace, v *privacy.Vault) {
+	red := func(s string) string { out, _ := v.Redact(s, piiDetectors); return out }
+	if tr.Slots != nil {
+		slots := make(map[string]string, len(tr.Slots)) // a copy: the state keeps the values
+		for k, s := range tr.Slots {
+			slots[k] = red(s)
+		}
+		tr.Slots = slots
+	}
+	for i := range tr.Tools {
+		rec := &tr.Tools[i]
+		if len(rec.Args) > 0 {
+			rec.Args = json.RawMessage(red(string(rec.Args)))
+		}
+		rec.Error = red(rec.Error)
+		rec.User, rec.Agent = redactMap(rec.User, red), redactMap(rec.Agent, red)
+	}
+}
+
+// redactMap returns a copy of m with its strings, at any depth, redacted.
+func redactMap(m map[string]any, red func(string) string) map[string]any {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = redactValue(v, red)
+	}
+	return out
+}
+
+func redactValue(v any, red func(string) string) any {
+	switch x := v.(type) {
+	case string:
+		return red(x)
+	case map[string]any:
+		return redactMap(x, red)
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = redactValue(e, red)
+		}
+		return out
+	}
+	return v
 }
 
 // language picks the language of the answer: the one the message is
@@ -574,7 +639,7 @@ func (e *Engine) pack(ctx context.Context, t *turn) {
 	h.Summary = extractiveSummary(h)
 	if e.deps.Chat != nil {
 		start := time.Now()
-		if s, usage, err := llmSummary(ctx, e.deps.Chat, h); err == nil && s != "" {
+		if s, usage, err := llmSummary(ctx, t.chat, h); err == nil && s != "" {
 			h.Summary = s
 			t.trace.Usage = t.trace.Usage.Add(usage)
 		}

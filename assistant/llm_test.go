@@ -434,9 +434,11 @@ func TestLLMRequestsNeverCarryThePhoneNumber(t *testing.T) {
 	c := newChat(t, llmEngine(t, f))
 	wa := c.contact.WaID
 	rep := c.say("kart puanım ne kadar")
-	// The number is in play: the card tool looked the customer up by it.
-	if tr := traceOf(t, rep); len(tr.Tools) != 1 || !strings.Contains(string(tr.Tools[0].Args), wa) {
-		t.Fatalf("card balance tools %+v, want a call with the contact's number", tr.Tools)
+	// The number is in play: the card tool looked the customer up by it,
+	// and the stored trace shows its placeholder, not the number.
+	if tr := traceOf(t, rep); len(tr.Tools) != 1 || tr.Tools[0].Status != "ok" || strings.Contains(string(tr.Tools[0].Args), wa) ||
+		!strings.Contains(string(tr.Tools[0].Args), "[PHONE_1]") {
+		t.Fatalf("card balance tools %+v, want a call by the contact's number, traced as [PHONE_1]", tr.Tools)
 	}
 	c.say("mağaza kaçta açılıyor")
 	if rep := c.say("temsilci"); rep.Handoff == nil || rep.Handoff.Contact.WaID != wa {
@@ -490,5 +492,56 @@ func TestLLMFillsSlotsByFunctionCalling(t *testing.T) {
 	rep = newChat(t, llmEngine(t, f)).say(bad)
 	if rep.Decision != assistant.DecisionAsk || !strings.Contains(text(rep), "Sipariş numaranızı") {
 		t.Fatalf("%q: %s %q, want the question for the order number", bad, rep.Decision, text(rep))
+	}
+}
+
+// Personal data the user writes never reaches the model or the stored
+// trace: the model reads placeholders, the user reads their own data back,
+// and a tool still gets what it needs.
+func TestLLMNeverSeesPersonalData(t *testing.T) {
+	t.Parallel()
+	const (
+		tckn  = "10000000146"
+		email = "ayse.yilmaz@example.com"
+		card  = "4111 1111 1111 1111"
+		iban  = "TR33 0006 1005 1978 6457 8413 26"
+	)
+	first := "SP-2026-0001 numaralı siparişim nerede? TC kimlik no " + tckn + ", e-posta " + email
+	second := "kartım " + card + " ve IBAN " + iban + " için iade ne zaman yatar"
+	f := fakeModel(t, model{
+		labels: map[string]openaitest.Reply{
+			// Scripted by what the model must receive: an unredacted
+			// message would find no script and fail the test.
+			"SP-2026-0001 numaralı siparişim nerede? TC kimlik no [TCKN_1], e-posta [EMAIL_1]": label("order_status"),
+			"kartım [CARD_1] ve IBAN [IBAN_1] için iade ne zaman yatar":                        label("returns_policy"),
+		},
+		answer: &openaitest.Reply{Content: "İade, [CARD_1] numaralı kartınıza 14 gün içinde yansır [1]."},
+	}, nil)
+	c := newChat(t, llmEngine(t, f))
+	rep := c.say(first)
+	tr := traceOf(t, rep)
+	if len(tr.Tools) != 1 || tr.Tools[0].Status != "ok" || !strings.Contains(string(tr.Tools[0].Args), "SP-2026-0001") {
+		t.Fatalf("order status tools %+v, want the order looked up by its number", tr.Tools)
+	}
+	rep2 := c.say(second)
+	if got := text(rep2); !strings.Contains(got, "4111 1111 1111 1111 numaralı kartınıza") {
+		t.Errorf("the answer reads %q, want the user's own card number back in it", got)
+	}
+	for _, r := range f.Requests() {
+		for _, v := range []string{tckn, email, "4111", "TR33", "1978 6457"} {
+			if strings.Contains(string(r.Body), v) {
+				t.Errorf("a request to the model carries %q: %s", v, r.Body)
+			}
+		}
+	}
+	for _, rep := range []assistant.Reply{rep, rep2} {
+		for _, v := range []string{tckn, email, card, iban} {
+			if strings.Contains(string(rep.Trace), v) {
+				t.Errorf("the stored trace carries %q: %s", v, rep.Trace)
+			}
+		}
+	}
+	if len(f.Requests()) < 3 {
+		t.Errorf("%d requests to the model, want the classifications and the answer", len(f.Requests()))
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 
 	"github.com/yanit/yanit/llm/local"
+	"github.com/yanit/yanit/privacy"
 )
 
 // State is what the engine remembers of a conversation between turns. It
@@ -32,6 +33,9 @@ type State struct {
 	// Handoff is the context pack of the handoff that gave the
 	// conversation to a person.
 	Handoff *Handoff `json:"handoff,omitempty"`
+	// Vault holds the conversation's personal data behind the placeholders
+	// the model and the traces see instead (privacy.Vault).
+	Vault privacy.Vault `json:"vault,omitzero"`
 }
 
 // Task is a tool intent in progress: the slots gathered so far and what

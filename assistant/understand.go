@@ -89,7 +89,7 @@ func (e *Engine) llmUnderstand(ctx context.Context, t *turn, p local.Prediction)
 		return understanding{}, err
 	}
 	zero := 0.0
-	resp, err := e.deps.Chat.Chat(ctx, llm.ChatRequest{
+	resp, err := t.chat.Chat(ctx, llm.ChatRequest{
 		Messages:    []llm.Message{{Role: llm.RoleSystem, Content: system}, {Role: llm.RoleUser, Content: t.text}},
 		Temperature: &zero, MaxTokens: 16, Logprobs: true, TopLogprobs: 5,
 	})

@@ -41,6 +41,10 @@
 //	          handoff_reason: intent_handoff_always
 //	          cites: hours.tr                # document id (or full citation hours.tr#1) of a source shown
 //
+// Personal data (phone numbers, e-mail addresses, identity, card and
+// account numbers) shows in traces as the conversation's placeholders
+// ([PHONE_1]): expect those in slots and tool arguments.
+//
 // Decisions are the assistant's: answer, tool, ask, confirm, clarify,
 // handoff, fallback, gate, unsupported, silent. Reply checks read the
 // bodies of the turn's messages and their buttons' titles and list rows,
