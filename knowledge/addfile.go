@@ -22,8 +22,8 @@ type FileOptions struct {
 	Tags []string
 	// Language overrides the file's own and the detected one when set.
 	Language string
-	// ChunkTokens and OverlapTokens are Split's budget and overlap; 0
-	// takes DefaultChunkTokens and DefaultOverlapTokens.
+	// ChunkTokens and OverlapTokens are Split's budget and overlap; a
+	// ChunkTokens of 0 takes DefaultChunkTokens and DefaultOverlapTokens.
 	ChunkTokens, OverlapTokens int
 }
 
@@ -46,7 +46,10 @@ func AddFile(ctx context.Context, idx Index, name string, data []byte, o FileOpt
 			doc.Tags = append(doc.Tags, t)
 		}
 	}
-	budget, overlap := cmp.Or(o.ChunkTokens, DefaultChunkTokens), cmp.Or(o.OverlapTokens, DefaultOverlapTokens)
+	budget, overlap := o.ChunkTokens, o.OverlapTokens
+	if budget == 0 {
+		budget, overlap = DefaultChunkTokens, DefaultOverlapTokens
+	}
 	chunks, err := Split(sections, budget, overlap)
 	if err != nil {
 		return doc, Unchanged, fmt.Errorf("splitting %s: %w", name, err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"path"
 	"strings"
 )
 
@@ -60,28 +61,18 @@ func LoadDir(ctx context.Context, m Index, fsys fs.FS, collection string) (added
 	return added, errors.Join(errs...)
 }
 
-// loadFile parses, splits and adds one file.
+// loadFile reads one file and adds it (AddFile) under its path without
+// extension, unless an earlier file took that ID.
 func loadFile(ctx context.Context, m Index, fsys fs.FS, p, collection string, ids map[string]string) (Change, error) {
 	data, err := fs.ReadFile(fsys, p)
 	if err != nil {
 		return Unchanged, fmt.Errorf("reading %s: %w", p, err)
 	}
-	doc, sections, err := Parse(p, data)
-	if err != nil {
-		return Unchanged, err
+	id := strings.TrimSuffix(p, path.Ext(p))
+	if other, ok := ids[id]; ok {
+		return Unchanged, fmt.Errorf("loading %s: document ID %q already taken by %s", p, id, other)
 	}
-	if other, ok := ids[doc.ID]; ok {
-		return Unchanged, fmt.Errorf("loading %s: document ID %q already taken by %s", p, doc.ID, other)
-	}
-	ids[doc.ID] = p
-	doc.Collection = collection
-	chunks, err := Split(sections, DefaultChunkTokens, DefaultOverlapTokens)
-	if err != nil {
-		return Unchanged, fmt.Errorf("splitting %s: %w", p, err)
-	}
-	change, err := m.Add(ctx, doc, chunks)
-	if err != nil {
-		return Unchanged, fmt.Errorf("loading %s: %w", p, err)
-	}
-	return change, nil
+	ids[id] = p
+	_, change, err := AddFile(ctx, m, p, data, FileOptions{ID: id, Collection: collection, Source: p})
+	return change, err
 }

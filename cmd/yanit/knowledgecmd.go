@@ -207,27 +207,15 @@ func collectFiles(paths []string) ([]ingestFile, []ingestFailure) {
 
 func withoutExt(name string) string { return strings.TrimSuffix(name, filepath.Ext(name)) }
 
-// ingestOne parses, chunks and adds one file.
+// ingestOne reads one file and adds it (knowledge.AddFile).
 func ingestOne(ctx context.Context, index *knowledge.Stored, f ingestFile, collection string, tags []string, budget, overlap int) (knowledge.Change, error) {
 	data, err := os.ReadFile(f.path)
 	if err != nil {
 		return knowledge.Unchanged, err
 	}
-	doc, sections, err := knowledge.Parse(f.path, data)
-	if err != nil {
-		return knowledge.Unchanged, err
-	}
-	doc.ID, doc.Collection, doc.Source = f.id, collection, filepath.ToSlash(f.path)
-	for _, t := range tags {
-		if t = strings.TrimSpace(t); t != "" && !slices.Contains(doc.Tags, t) {
-			doc.Tags = append(doc.Tags, t)
-		}
-	}
-	chunks, err := knowledge.Split(sections, budget, overlap)
-	if err != nil {
-		return knowledge.Unchanged, fmt.Errorf("chunking: %w", err)
-	}
-	return index.Add(ctx, doc, chunks)
+	_, change, err := knowledge.AddFile(ctx, index, f.path, data, knowledge.FileOptions{ID: f.id, Collection: collection,
+		Source: filepath.ToSlash(f.path), Tags: tags, ChunkTokens: budget, OverlapTokens: overlap})
+	return change, err
 }
 
 // isTerminal reports whether w is a character device: the progress bar
