@@ -165,6 +165,15 @@ func (s *Service) Reply(ctx context.Context, u store.User, id int64, text string
 	case n > MaxReply:
 		return store.Message{}, fmt.Errorf("%w: the reply is %d characters long, at most %d (one WhatsApp message)", ErrInvalid, n, MaxReply)
 	}
+	return s.send(ctx, u, id, &whatsapp.Text{Body: text}, true, "reply", map[string]any{}, text)
+}
+
+// send queues content to the user of the ticket id u owns, through the
+// outbox: within the 24-hour window when window is set (free-form
+// content), at any time otherwise (an approved template). It records the
+// first reply's time and a history entry kind with data and the message
+// ids, tells the outbox, and publishes a message event previewing preview.
+func (s *Service) send(ctx context.Context, u store.User, id int64, content whatsapp.Content, window bool, kind string, data map[string]any, preview string) (store.Message, error) {
 	t, err := s.owned(ctx, u, id)
 	if err != nil {
 		return store.Message{}, err
@@ -178,26 +187,27 @@ func (s *Service) Reply(ctx context.Context, u store.User, id int64, text string
 		return store.Message{}, err
 	}
 	now := s.now()
-	if contact.LastInboundAt.IsZero() || now.Sub(contact.LastInboundAt) >= Window {
+	if window && (contact.LastInboundAt.IsZero() || now.Sub(contact.LastInboundAt) >= Window) {
 		return store.Message{}, fmt.Errorf("ticket %d: the user last wrote at %s: %w", id, contact.LastInboundAt.Format(time.RFC3339), ErrWindowClosed)
 	}
 	var sent []store.Message
 	err = s.st.InTx(ctx, func(tx store.Queries) error {
 		var err error
-		sent, err = channel.Queue(ctx, tx, conv, contact, []whatsapp.Outbound{{Content: &whatsapp.Text{Body: text}}})
+		sent, err = channel.Queue(ctx, tx, conv, contact, []whatsapp.Outbound{{Content: content}})
 		if err != nil {
 			return fmt.Errorf("%w: %w", ErrInvalid, err)
 		}
 		if err := tx.RecordFirstReply(ctx, t.ID, now); err != nil {
 			return err
 		}
-		return s.record(ctx, tx, t, u, "reply", map[string]any{"message_ids": ids(sent), "parts": len(sent)})
+		data["message_ids"] = ids(sent)
+		return s.record(ctx, tx, t, u, kind, data)
 	})
 	if err != nil {
 		return store.Message{}, err
 	}
 	s.wake()
-	s.publish(ctx, t, KindMessage, map[string]any{"direction": store.Outbound, "by": u.Login, "preview": Preview(text)})
+	s.publish(ctx, t, KindMessage, map[string]any{"direction": store.Outbound, "by": u.Login, "as": kind, "preview": Preview(preview)})
 	return sent[0], nil
 }
 

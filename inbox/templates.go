@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/yanit/yanit/channel"
 	"github.com/yanit/yanit/channel/whatsapp"
 	"github.com/yanit/yanit/store"
 )
@@ -93,38 +92,10 @@ func (s *Service) SendTemplate(ctx context.Context, u store.User, id int64, name
 		}
 		body = append(body, whatsapp.TextParam(p))
 	}
-	t, err := s.owned(ctx, u, id)
-	if err != nil {
-		return store.Message{}, err
-	}
-	conv, err := s.st.GetConversation(ctx, t.ConversationID)
-	if err != nil {
-		return store.Message{}, err
-	}
-	contact, err := s.st.GetContact(ctx, t.ContactID)
-	if err != nil {
-		return store.Message{}, err
-	}
 	var components []whatsapp.Component
 	if len(body) > 0 {
 		components = []whatsapp.Component{{Type: whatsapp.ComponentBody, Parameters: body}}
 	}
-	var sent []store.Message
-	err = s.st.InTx(ctx, func(tx store.Queries) error {
-		var err error
-		sent, err = channel.Queue(ctx, tx, conv, contact, []whatsapp.Outbound{{Content: &whatsapp.Template{Name: name, Language: language, Components: components}}})
-		if err != nil {
-			return fmt.Errorf("%w: %w", ErrInvalid, err)
-		}
-		if err := tx.RecordFirstReply(ctx, t.ID, s.now()); err != nil {
-			return err
-		}
-		return s.record(ctx, tx, t, u, "template", map[string]any{"name": name, "language": language, "message_ids": ids(sent)})
-	})
-	if err != nil {
-		return store.Message{}, err
-	}
-	s.wake()
-	s.publish(ctx, t, KindMessage, map[string]any{"direction": store.Outbound, "by": u.Login, "template": name, "preview": Preview(tmpl.Render(params))})
-	return sent[0], nil
+	return s.send(ctx, u, id, &whatsapp.Template{Name: name, Language: language, Components: components}, false,
+		"template", map[string]any{"name": name, "language": language}, tmpl.Render(params))
 }
