@@ -75,6 +75,10 @@ type APIToken struct {
 	RevokedAt  time.Time // zero while valid
 }
 
+// APITokenUseGranularity is how stale an API token's last use may be
+// before UseAPIToken records a new one.
+const APITokenUseGranularity = time.Minute
+
 // Session is a signed-in console session. The cookie holds the session's
 // secret; only its SHA-256 (Hash) is stored.
 type Session struct {
@@ -113,9 +117,11 @@ type Users interface {
 	// RevokeAPIToken revokes a token from at on; ErrNotFound when it does
 	// not exist or is revoked already.
 	RevokeAPIToken(ctx context.Context, id int64, at time.Time) error
-	// UseAPIToken finds the valid (not revoked) token with the hash,
-	// records at as its last use and returns it with its user (who may be
-	// disabled: the caller checks); ErrNotFound when there is none.
+	// UseAPIToken finds the valid (not revoked) token with the hash and
+	// returns it with its user (who may be disabled: the caller checks);
+	// ErrNotFound when there is none. It records at as the token's last
+	// use when the recorded one is older than APITokenUseGranularity, so
+	// that a busy integration does not write on every request.
 	UseAPIToken(ctx context.Context, hash []byte, at time.Time) (APIToken, User, error)
 
 	// CreateSession stores a session; ErrNotFound when the user does not

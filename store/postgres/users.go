@@ -17,7 +17,8 @@ var (
 	sqlCreateAPIToken        = query("CreateAPIToken")
 	sqlListAPITokens         = query("ListAPITokens")
 	sqlRevokeAPIToken        = query("RevokeAPIToken")
-	sqlUseAPIToken           = query("UseAPIToken")
+	sqlGetValidAPIToken      = query("GetValidAPIToken")
+	sqlTouchAPIToken         = query("TouchAPIToken")
 	sqlCreateSession         = query("CreateSession")
 	sqlGetSession            = query("GetSession")
 	sqlDeleteSession         = query("DeleteSession")
@@ -144,11 +145,18 @@ func (q queries) RevokeAPIToken(ctx context.Context, id int64, at time.Time) err
 	return nil
 }
 
-// UseAPIToken finds a valid token by its hash and records its use.
+// UseAPIToken finds a valid token by its hash and, when the last use
+// recorded is stale, records this one.
 func (q queries) UseAPIToken(ctx context.Context, hash []byte, at time.Time) (store.APIToken, store.User, error) {
 	var t store.APIToken
 	var u store.User
-	if err := q.db.QueryRow(ctx, sqlUseAPIToken, args{"hash": hash, "at": at}).Scan(append(tokenDest(&t), userDest(&u)...)...); err != nil {
+	err := q.db.QueryRow(ctx, sqlGetValidAPIToken, args{"hash": hash}).Scan(append(tokenDest(&t), userDest(&u)...)...)
+	if err == nil && (t.LastUsedAt.IsZero() || at.Sub(t.LastUsedAt) >= store.APITokenUseGranularity) {
+		if _, err = q.db.Exec(ctx, sqlTouchAPIToken, args{"id": t.ID, "at": at}); err == nil {
+			t.LastUsedAt = at
+		}
+	}
+	if err != nil {
 		return store.APIToken{}, store.User{}, fmt.Errorf("finding an API token: %w", interpretError(err))
 	}
 	return t, u, nil

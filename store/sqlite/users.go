@@ -19,8 +19,8 @@ var (
 	sqlCreateAPIToken        = query("CreateAPIToken")
 	sqlListAPITokens         = query("ListAPITokens")
 	sqlRevokeAPIToken        = query("RevokeAPIToken")
-	sqlUseAPIToken           = query("UseAPIToken")
-	sqlUseAPITokenUser       = query("UseAPITokenUser")
+	sqlGetValidAPIToken      = query("GetValidAPIToken")
+	sqlTouchAPIToken         = query("TouchAPIToken")
 	sqlCreateSession         = query("CreateSession")
 	sqlGetSession            = query("GetSession")
 	sqlDeleteSession         = query("DeleteSession")
@@ -157,17 +157,17 @@ func (q queries) RevokeAPIToken(ctx context.Context, id int64, at time.Time) err
 	return nil
 }
 
-// UseAPIToken finds a valid token by its hash and records its use.
+// UseAPIToken finds a valid token by its hash and, when the last use
+// recorded is stale, records this one.
 func (q queries) UseAPIToken(ctx context.Context, hash []byte, at time.Time) (store.APIToken, store.User, error) {
 	var t store.APIToken
 	var u store.User
-	err := q.atomically(ctx, func(q queries) error {
-		var id int64
-		if err := q.db.QueryRowContext(ctx, sqlUseAPIToken, sql.Named("hash", hash), sql.Named("at", unixMicro(at))).Scan(&id); err != nil {
-			return err
+	err := q.db.QueryRowContext(ctx, sqlGetValidAPIToken, sql.Named("hash", hash)).Scan(append(tokenDest(&t), userDest(&u)...)...)
+	if err == nil && (t.LastUsedAt.IsZero() || at.Sub(t.LastUsedAt) >= store.APITokenUseGranularity) {
+		if _, err = q.db.ExecContext(ctx, sqlTouchAPIToken, sql.Named("id", t.ID), sql.Named("at", unixMicro(at))); err == nil {
+			t.LastUsedAt = at
 		}
-		return q.db.QueryRowContext(ctx, sqlUseAPITokenUser, sql.Named("id", id)).Scan(append(tokenDest(&t), userDest(&u)...)...)
-	})
+	}
 	if err != nil {
 		return store.APIToken{}, store.User{}, fmt.Errorf("finding an API token: %w", interpretError(err))
 	}

@@ -101,6 +101,14 @@ func testAPITokens(t *testing.T, h Harness) {
 	if gotTok.ID != tok.ID || !gotTok.LastUsedAt.Equal(at) || gotUser.ID != u.ID || gotUser.Role != store.RoleAdmin {
 		t.Errorf("UseAPIToken = %+v, %+v", gotTok, gotUser)
 	}
+	// A use within a minute of the last one recorded is not written; a
+	// later one is.
+	if again, _ := must2(s.UseAPIToken(c, h1[:], at.Add(10*time.Second)))(t); !again.LastUsedAt.Equal(at) {
+		t.Errorf("last use after a use 10 s later = %v, want still %v", again.LastUsedAt, at)
+	}
+	if later, _ := must2(s.UseAPIToken(c, h1[:], at.Add(2*time.Minute)))(t); !later.LastUsedAt.Equal(at.Add(2 * time.Minute)) {
+		t.Errorf("last use after a use 2 min later = %v, want %v", later.LastUsedAt, at.Add(2*time.Minute))
+	}
 	if _, _, err := s.UseAPIToken(c, h2[:], at); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("an unknown token: %v, want ErrNotFound", err)
 	}

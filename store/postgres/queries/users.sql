@@ -45,18 +45,18 @@ UPDATE api_tokens
 SET revoked_at = @at
 WHERE id = @id AND revoked_at IS NULL;
 
--- name: UseAPIToken :one
+-- name: GetValidAPIToken :one
 -- The token's columns, then its user's.
-WITH used AS (
-    UPDATE api_tokens
-    SET last_used_at = @at
-    WHERE hash = @hash AND revoked_at IS NULL
-    RETURNING id, user_id, name, hash, created_at, last_used_at, revoked_at
-)
-SELECT used.id, used.user_id, used.name, used.hash, used.created_at, used.last_used_at, used.revoked_at,
+SELECT t.id, t.user_id, t.name, t.hash, t.created_at, t.last_used_at, t.revoked_at,
        u.id, u.login, u.name, u.role, u.teams, u.password_hash, u.disabled, u.created_at, u.updated_at
-FROM used
-JOIN users u ON u.id = used.user_id;
+FROM api_tokens t
+JOIN users u ON u.id = t.user_id
+WHERE t.hash = @hash AND t.revoked_at IS NULL;
+
+-- name: TouchAPIToken :exec
+UPDATE api_tokens
+SET last_used_at = @at
+WHERE id = @id AND (last_used_at IS NULL OR last_used_at < @at);
 
 -- name: CreateSession :exec
 INSERT INTO sessions (hash, user_id, csrf, created_at, expires_at)

@@ -45,21 +45,18 @@ UPDATE api_tokens
 SET revoked_at = @at
 WHERE id = @id AND revoked_at IS NULL;
 
--- name: UseAPIToken :one
--- Records the use; the token is then read with its user (UseAPITokenUser),
--- in the same transaction.
-UPDATE api_tokens
-SET last_used_at = @at
-WHERE hash = @hash AND revoked_at IS NULL
-RETURNING id;
-
--- name: UseAPITokenUser :one
+-- name: GetValidAPIToken :one
 -- The token's columns, then its user's.
 SELECT t.id, t.user_id, t.name, t.hash, t.created_at, t.last_used_at, t.revoked_at,
        u.id, u.login, u.name, u.role, u.teams, u.password_hash, u.disabled, u.created_at, u.updated_at
 FROM api_tokens t
 JOIN users u ON u.id = t.user_id
-WHERE t.id = @id;
+WHERE t.hash = @hash AND t.revoked_at IS NULL;
+
+-- name: TouchAPIToken :exec
+UPDATE api_tokens
+SET last_used_at = @at
+WHERE id = @id AND (last_used_at IS NULL OR last_used_at < @at);
 
 -- name: CreateSession :exec
 INSERT INTO sessions (hash, user_id, csrf, created_at, expires_at)
