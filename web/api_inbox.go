@@ -349,6 +349,8 @@ func (s *Server) inboxEvents(c *gin.Context) {
 	}
 }
 
+// splitList reads a comma-separated parameter: its items, trimmed, the
+// empty ones left out.
 func splitList(s string) []string {
 	var out []string
 	for x := range strings.SplitSeq(s, ",") {

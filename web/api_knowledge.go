@@ -237,12 +237,7 @@ func (s *Server) uploadDocuments(c *gin.Context) {
 		writeError(c, http.StatusBadRequest, "the field id names one document: send one file with it")
 		return
 	}
-	var tags []string
-	for t := range strings.SplitSeq(field("tags"), ",") {
-		if t = strings.TrimSpace(t); t != "" {
-			tags = append(tags, t)
-		}
-	}
+	tags := splitList(field("tags"))
 	user := currentUser(c).Login
 	results := make([]uploadResult, len(files))
 	failed := 0
@@ -307,11 +302,7 @@ func (s *Server) searchKnowledge(c *gin.Context) {
 		writeError(c, http.StatusBadRequest, "the parameter q, the question to search for, is required")
 		return
 	}
-	for t := range strings.SplitSeq(c.Query("tags"), ",") {
-		if t = strings.TrimSpace(t); t != "" {
-			q.Tags = append(q.Tags, t)
-		}
-	}
+	q.Tags = splitList(c.Query("tags"))
 	switch m := c.DefaultQuery("mode", "fused"); m {
 	case "fused":
 		q.Mode = knowledge.Fused
