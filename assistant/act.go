@@ -34,6 +34,12 @@ func (e *Engine) act(ctx context.Context, t *turn, u understanding) error {
 		t.st.Task = nil // a new request replaces the unfinished one
 	}
 	switch {
+	case in.Sensitive:
+		// Personal or sensitive data should not travel over WhatsApp:
+		// the user is pointed to the secure channel.
+		t.reply.Decision, t.reply.Reason = DecisionGate, "intent "+in.Name+" is sensitive: served on the secure channel only"
+		t.st.Task = nil
+		return e.say(t, e.def.Messages.Sensitive, nil)
 	case in.Handoff == "always":
 		return e.handoff(ctx, t, ReasonAlways, "intent "+in.Name+" always goes to a person", in.Team)
 	case in.Tool != "":

@@ -33,7 +33,54 @@ type Definition struct {
 	// class: a message closest to them is out of scope whatever its
 	// confidence, and gets the fallback instead of a wrong answer.
 	OutOfScope map[string][]string `yaml:"out_of_scope"`
+	// Privacy is the assistant's consent mode, opt-out words and
+	// retention (KVKK / GDPR).
+	Privacy Privacy `yaml:"privacy"`
 }
+
+// Consent modes.
+const (
+	// ConsentStrict asks first, with the policy and reply buttons; until
+	// the user accepts, nothing they write is processed or kept.
+	ConsentStrict = "strict"
+	// ConsentNotice informs the user once per policy version and goes on.
+	ConsentNotice = "notice"
+	// ConsentOff neither asks nor informs (internal use).
+	ConsentOff = "off"
+)
+
+// Privacy configures how the assistant treats people's data.
+type Privacy struct {
+	Consent ConsentSpec `yaml:"consent"`
+	// OptOutWords stop marketing messages, OptInWords resume them; each
+	// matches a whole message, case- and diacritic-insensitively. Unset,
+	// they are DefaultOptOutWords and DefaultOptInWords; an empty list
+	// turns them off.
+	OptOutWords []string `yaml:"opt_out_words"`
+	OptInWords  []string `yaml:"opt_in_words"`
+	// RetentionDays is how long transcripts, traces and media references
+	// of the assistant's conversations are kept; 0 keeps them. The
+	// retention job clears older ones; counts for analytics stay.
+	RetentionDays int `yaml:"retention_days"`
+}
+
+// ConsentSpec is the consent mode and the policy it refers to.
+type ConsentSpec struct {
+	// Mode is strict, notice or off; empty means off.
+	Mode string `yaml:"mode"`
+	// PolicyVersion names the privacy policy in force; a user who
+	// accepted (or was told of) another version is asked (told) again.
+	PolicyVersion string `yaml:"policy_version"`
+	// PolicyURL is where the policy is published; messages show it as
+	// {{.policy_url}}.
+	PolicyURL string `yaml:"policy_url"`
+}
+
+// The default opt-out and opt-in words: Turkish and English.
+var (
+	DefaultOptOutWords = []string{"STOP", "DUR", "İPTAL", "ABONELİKTEN ÇIK", "UNSUBSCRIBE"}
+	DefaultOptInWords  = []string{"START", "BAŞLA", "ABONE OL", "SUBSCRIBE"}
+)
 
 // Understanding selects how intents are detected.
 type Understanding struct {
@@ -86,6 +133,22 @@ type Messages struct {
 	Unsupported Localized `yaml:"unsupported"`
 	// Source labels the citations under an answer from knowledge.
 	Source Localized `yaml:"source"`
+	// ConsentAsk asks for consent in strict mode ({{.policy_url}},
+	// {{.policy_version}}); ConsentAccept and ConsentRefuse are its
+	// buttons' titles. ConsentGiven and ConsentRefused answer the choice.
+	ConsentAsk     Localized `yaml:"consent_ask"`
+	ConsentAccept  Localized `yaml:"consent_accept"`
+	ConsentRefuse  Localized `yaml:"consent_refuse"`
+	ConsentGiven   Localized `yaml:"consent_given"`
+	ConsentRefused Localized `yaml:"consent_refused"`
+	// Notice informs the user of the policy once, in notice mode.
+	Notice Localized `yaml:"notice"`
+	// OptedOut and OptedIn confirm an opt-out or opt-in word.
+	OptedOut Localized `yaml:"opted_out"`
+	OptedIn  Localized `yaml:"opted_in"`
+	// Sensitive points the user of a sensitive intent to the secure
+	// channel: such requests are never served over WhatsApp.
+	Sensitive Localized `yaml:"sensitive"`
 }
 
 // Localized is one message in each language, keyed "tr", "en", …

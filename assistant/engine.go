@@ -55,10 +55,13 @@ type Deps struct {
 	Knowledge knowledge.Searcher
 	// Chat is the language model of understanding.provider llm; it also
 	// writes grounded answers and handoff summaries when set.
-	Chat   llm.Chatter
-	Gates  []Gate
-	Now    func() time.Time
-	Logger *slog.Logger
+	Chat  llm.Chatter
+	Gates []Gate
+	// Detectors find the personal data kept from the model and the
+	// traces; nil means privacy.Builtin("TR").
+	Detectors []privacy.Detector
+	Now       func() time.Time
+	Logger    *slog.Logger
 }
 
 // Engine is the assistant of one Definition: it understands a turn,
@@ -85,6 +88,9 @@ func NewEngine(def *Definition, deps Deps) (*Engine, error) {
 	}
 	if deps.Logger == nil {
 		deps.Logger = slog.New(slog.DiscardHandler)
+	}
+	if deps.Detectors == nil {
+		deps.Detectors = defaultDetectors
 	}
 	e := &Engine{def: def, deps: deps, intents: map[string]*Intent{}, person: map[string][]string{}}
 	patterns := map[string][]local.Pattern{}
@@ -147,6 +153,9 @@ func (e *Engine) With(deps Deps) (*Engine, error) {
 	}
 	if deps.Logger == nil {
 		deps.Logger = slog.New(slog.DiscardHandler)
+	}
+	if deps.Detectors == nil {
+		deps.Detectors = defaultDetectors
 	}
 	c := &Engine{def: e.def, deps: deps, classifier: e.classifier, slots: e.slots, intents: e.intents, person: e.person}
 	for _, in := range e.def.Intents {
@@ -221,6 +230,11 @@ func train(examples []local.Example, opts local.TrainOptions) (*local.Classifier
 	return c, err
 }
 
+// defaultDetectors find personal data when no configuration names them:
+// the built-in kinds, phone numbers without a country code read as
+// Turkish.
+var defaultDetectors = privacy.Builtin("TR")
+
 // outOfScopeClass is the class the definition's out_of_scope examples
 // train; it is never an intent.
 const outOfScopeClass = "~out_of_scope"
@@ -283,7 +297,7 @@ func (e *Engine) Respond(ctx context.Context, in Input) (Reply, error) {
 	if e.deps.Chat != nil {
 		// The model never sees the user's personal data: placeholders
 		// stand for it, the conversation's vault keeps the values.
-		t.chat = privacy.NewChatter(e.deps.Chat, &t.st.Vault, piiDetectors)
+		t.chat = privacy.NewChatter(e.deps.Chat, &t.st.Vault, e.deps.Detectors)
 	}
 	last := in.Pending[len(in.Pending)-1]
 	var texts []string
@@ -297,8 +311,9 @@ func (e *Engine) Respond(ctx context.Context, in Input) (Reply, error) {
 	t.lang = e.language(t)
 	t.trace.Language = t.lang
 
-	var err error
+	done, err := e.consent(t)
 	switch {
+	case err != nil || done:
 	case !readable(last.Type):
 		t.reply.Decision, t.reply.Reason = DecisionUnsupported, "cannot read a "+last.Type+" message"
 		err = e.say(t, e.def.Messages.Unsupported, nil)
@@ -317,7 +332,7 @@ func (e *Engine) Respond(ctx context.Context, in Input) (Reply, error) {
 	}
 	t.trace.Intent, t.trace.Confidence = t.reply.Intent, t.reply.Confidence
 	t.stage("total", t.started)
-	redactTrace(&t.trace, &t.st.Vault)
+	redactTrace(&t.trace, &t.st.Vault, e.deps.Detectors)
 	state, _ := json.Marshal(t.st)
 	t.reply.State = state
 	trace, _ := json.Marshal(t.trace)
@@ -325,16 +340,12 @@ func (e *Engine) Respond(ctx context.Context, in Input) (Reply, error) {
 	return t.reply, nil
 }
 
-// piiDetectors find the personal data kept from the model and the traces;
-// phone numbers without a country code are Turkish.
-var piiDetectors = privacy.Builtin("TR")
-
 // redactTrace replaces the personal data in the parts of a trace that hold
 // what the user gave (slots, tool arguments, results and errors) by the
 // conversation's placeholders: traces go to analytics and QA, the values
 // stay with the conversation.
-func redactTrace(tr *Trace, v *privacy.Vault) {
-	red := func(s string) string { out, _ := v.Redact(s, piiDetectors); return out }
+func redactTrace(tr *Trace, v *privacy.Vault, detectors []privacy.Detector) {
+	red := func(s string) string { out, _ := v.Redact(s, detectors); return out }
 	if tr.Slots != nil {
 		slots := make(map[string]string, len(tr.Slots)) // a copy: the state keeps the values
 		for k, s := range tr.Slots {

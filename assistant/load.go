@@ -12,6 +12,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/yanit/yanit/channel/whatsapp"
+	"github.com/yanit/yanit/llm/local"
 )
 
 // Understanding providers.
@@ -92,6 +93,9 @@ func (d *Definition) check() error {
 	}
 	if p.KnowledgeMinScore == 0 {
 		p.KnowledgeMinScore = DefaultKnowledgeMinScore
+	}
+	if err := d.checkPrivacy(); err != nil {
+		return err
 	}
 	if err := d.checkMessages(); err != nil {
 		return err
@@ -233,6 +237,9 @@ func (d *Definition) checkMessages() error {
 		knowledge = knowledge || in.Knowledge != nil
 	}
 	understands := d.Understanding.Provider != ProviderNone
+	sensitive := slices.ContainsFunc(d.Intents, func(in Intent) bool { return in.Sensitive })
+	mode := d.Privacy.Consent.Mode
+	optOut, optIn := len(d.Privacy.OptOutWords) > 0, len(d.Privacy.OptInWords) > 0
 	// Each message is required when the assistant can say it.
 	required := []struct {
 		key  string
@@ -244,6 +251,10 @@ func (d *Definition) checkMessages() error {
 		{"tool_error", m.ToolError, tools || knowledge},
 		{"no_answer", m.NoAnswer, knowledge}, {"source", m.Source, knowledge},
 		{"confirm", m.Confirm, tools}, {"yes", m.Yes, tools}, {"no", m.No, tools}, {"cancelled", m.Cancelled, tools},
+		{"consent_ask", m.ConsentAsk, mode == ConsentStrict}, {"consent_accept", m.ConsentAccept, mode == ConsentStrict},
+		{"consent_refuse", m.ConsentRefuse, mode == ConsentStrict}, {"consent_given", m.ConsentGiven, mode == ConsentStrict},
+		{"consent_refused", m.ConsentRefused, mode == ConsentStrict}, {"notice", m.Notice, mode == ConsentNotice},
+		{"opted_out", m.OptedOut, optOut}, {"opted_in", m.OptedIn, optIn}, {"sensitive", m.Sensitive, sensitive},
 	}
 	for _, r := range required {
 		if err := d.checkLocalized("messages."+r.key, r.loc, r.need); err != nil {
@@ -251,13 +262,76 @@ func (d *Definition) checkMessages() error {
 		}
 	}
 	for _, l := range d.Languages {
-		for key, t := range map[string]string{"yes": m.Yes[l].Text, "no": m.No[l].Text} {
+		for key, t := range map[string]string{"yes": m.Yes[l].Text, "no": m.No[l].Text,
+			"consent_accept": m.ConsentAccept[l].Text, "consent_refuse": m.ConsentRefuse[l].Text} {
 			if len([]rune(t)) > whatsapp.MaxButtonTitleLen {
 				return fmt.Errorf("messages.%s.%s: %q is a button title, at most %d characters", key, l, t, whatsapp.MaxButtonTitleLen)
 			}
 		}
 	}
 	return nil
+}
+
+// checkPrivacy checks the consent mode and fills the default opt-out and
+// opt-in words.
+func (d *Definition) checkPrivacy() error {
+	p := &d.Privacy
+	switch p.Consent.Mode {
+	case "":
+		p.Consent.Mode = ConsentOff
+	case ConsentOff:
+	case ConsentStrict, ConsentNotice:
+		if strings.TrimSpace(p.Consent.PolicyVersion) == "" {
+			return fmt.Errorf("privacy.consent.policy_version: required in %s mode (a new version asks again)", p.Consent.Mode)
+		}
+	default:
+		return fmt.Errorf("privacy.consent.mode: %q is not strict, notice or off", p.Consent.Mode)
+	}
+	if p.RetentionDays < 0 {
+		return fmt.Errorf("privacy.retention_days: %d must be 0 (keep) or more", p.RetentionDays)
+	}
+	if p.OptOutWords == nil {
+		p.OptOutWords = DefaultOptOutWords
+	}
+	if p.OptInWords == nil {
+		p.OptInWords = DefaultOptInWords
+	}
+	m := &d.Messages
+	if len(m.OptedOut) == 0 {
+		m.OptedOut = d.spoken(defaultOptedOut)
+	}
+	if len(m.OptedIn) == 0 {
+		m.OptedIn = d.spoken(defaultOptedIn)
+	}
+	for _, w := range p.OptOutWords {
+		if slices.ContainsFunc(p.OptInWords, func(x string) bool { return local.Fold(x) == local.Fold(w) }) {
+			return fmt.Errorf("privacy: %q is both an opt-out and an opt-in word", w)
+		}
+	}
+	return nil
+}
+
+// The confirmations of opt-out and opt-in words an assistant does not word
+// itself; {{.opt_in_word}} and {{.opt_out_word}} are the first words of each
+// list.
+var (
+	defaultOptedOut = Localized{
+		"tr": {Text: "Kampanya ve duyuru mesajlarımızı artık almayacaksınız. ✅ Yeniden almak isterseniz {{.opt_in_word}} yazmanız yeterli."},
+		"en": {Text: "You won't receive our marketing messages anymore. ✅ To get them again, just send {{.opt_in_word}}."},
+	}
+	defaultOptedIn = Localized{
+		"tr": {Text: "Kampanya ve duyuru mesajlarımızı yeniden alacaksınız. ✅ Durdurmak için istediğiniz zaman {{.opt_out_word}} yazabilirsiniz."},
+		"en": {Text: "You'll receive our marketing messages again. ✅ Send {{.opt_out_word}} at any time to stop them."},
+	}
+)
+
+// spoken returns the messages of loc in the assistant's languages.
+func (d *Definition) spoken(loc Localized) Localized {
+	out := Localized{}
+	for _, l := range d.Languages {
+		out[l] = loc[l]
+	}
+	return out
 }
 
 // checkLocalized checks that loc has a message in every language of the

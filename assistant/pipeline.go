@@ -12,6 +12,7 @@ import (
 	"github.com/yanit/yanit/channel/whatsapp"
 	"github.com/yanit/yanit/inbox"
 	"github.com/yanit/yanit/jobs"
+	"github.com/yanit/yanit/privacy"
 	"github.com/yanit/yanit/store"
 )
 
@@ -25,6 +26,9 @@ type Input struct {
 	// Transcript loads the conversation's messages, for a handoff's
 	// context pack; nil when there is no store (tests, yanit chat).
 	Transcript func(ctx context.Context) ([]store.Message, error)
+	// Consents are the contact's current consent records, one per
+	// purpose at most (store.CurrentConsents).
+	Consents []store.Consent
 }
 
 // Reply is a responder's answer to one turn and why.
@@ -41,6 +45,13 @@ type Reply struct {
 	Handoff *Handoff
 	// Trace is the stage-by-stage record stored with the turn.
 	Trace json.RawMessage
+	// Consents are consent records the turn stores, with its audit
+	// entries (given, refused, informed, opted out or in).
+	Consents []store.Consent
+	// Withhold, in strict consent mode without consent, keeps nothing of
+	// the turn but its consent records and its messages: no trace, no
+	// state, and the user's messages are cleared.
+	Withhold bool
 }
 
 // Responder decides the answer of a turn.
@@ -121,7 +132,11 @@ func (p *Pipeline) Handle(ctx context.Context, j jobs.Job) error {
 	if err != nil {
 		return err
 	}
-	in := Input{Conversation: conv, Contact: contact, Pending: pending, Transcript: func(ctx context.Context) ([]store.Message, error) {
+	consents, err := p.store.CurrentConsents(ctx, contact.ID)
+	if err != nil {
+		return err
+	}
+	in := Input{Conversation: conv, Contact: contact, Pending: pending, Consents: consents, Transcript: func(ctx context.Context) ([]store.Message, error) {
 		return p.store.ListMessages(ctx, conv.ID)
 	}}
 
@@ -206,8 +221,8 @@ func (p *Pipeline) respondOrRate(ctx context.Context, in Input) (Reply, error) {
 // markRead marks the newest message read and shows typing while the turn
 // runs; it only costs the user a missing indicator when it fails.
 func (p *Pipeline) markRead(ctx context.Context, conv store.Conversation, m store.Message) {
-	if m.ChannelMessageID == "" {
-		return
+	if m.ChannelMessageID == "" || m.Type == channel.TypePreference {
+		return // no WhatsApp message to mark
 	}
 	mctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
@@ -227,7 +242,17 @@ func (p *Pipeline) commit(ctx context.Context, in Input, reply Reply, start time
 	}
 	var ticket store.Ticket
 	opened := false
+	if reply.Withhold {
+		// Strict consent mode without consent: nothing of what the user
+		// wrote is processed or kept, only the consent records.
+		reply.State, reply.Handoff = nil, nil
+	}
 	err := p.store.InTx(ctx, func(tx store.Queries) error {
+		for _, c := range reply.Consents {
+			if _, err := privacy.RecordConsent(ctx, tx, c, privacy.Actor{}); err != nil {
+				return err
+			}
+		}
 		if reply.Handoff != nil {
 			// The ticket commits with the turn: a handoff is never lost
 			// between the bot going silent and the queue.
@@ -269,6 +294,14 @@ func (p *Pipeline) commit(ctx context.Context, in Input, reply Reply, start time
 		out, err := channel.Queue(ctx, tx, in.Conversation, in.Contact, reply.Messages)
 		if err != nil {
 			return err
+		}
+		if reply.Withhold {
+			for _, m := range in.Pending {
+				if err := tx.SetMessageContent(ctx, m.ID, "", json.RawMessage(`{}`)); err != nil {
+					return err
+				}
+			}
+			return tx.MarkProcessed(ctx, inIDs, time.Now())
 		}
 		outIDs := make([]int64, len(out))
 		for i, m := range out {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/yanit/yanit/channel/whatsapp"
+	"github.com/yanit/yanit/privacy"
 	"github.com/yanit/yanit/store"
 )
 
@@ -221,15 +222,52 @@ func (r *Receiver) preference(ctx context.Context, p whatsapp.Preference) (strin
 	if err != nil {
 		return "", err
 	}
-	changed, err := r.store.SetMarketingPreference(ctx, contact.ID, optOut, at)
+	changed := false
+	confirm := p.PhoneNumberID != "" && r.routed(p.PhoneNumberID) && InWindow(contact, time.Now())
+	err = r.store.InTx(ctx, func(tx store.Queries) error {
+		var err error
+		if changed, err = tx.SetMarketingPreference(ctx, contact.ID, optOut, at); err != nil || !changed {
+			return err
+		}
+		c := store.Consent{ContactID: contact.ID, Purpose: store.PurposeMarketing, Granted: !optOut, Source: store.ConsentByWebhook, At: at}
+		if _, err := privacy.RecordConsent(ctx, tx, c, privacy.Actor{}); err != nil {
+			return err
+		}
+		if !confirm {
+			return nil
+		}
+		// The user is told, by the assistant of the number, while the
+		// service window is open: a preference message runs a turn.
+		body, _ := json.Marshal(map[string]string{"preference": p.Value})
+		_, err = store.AcceptInbound(ctx, tx, store.InboundParams{
+			Contact:       store.ContactUpsert{WaID: p.WaID, UserID: p.UserID},
+			PhoneNumberID: p.PhoneNumberID,
+			Message: store.Message{Direction: store.Inbound, ChannelMessageID: PreferencePrefix + strconv.FormatInt(contact.ID, 10) + ":" + strconv.FormatInt(at.UnixNano(), 10),
+				Type: TypePreference, Payload: body, Status: store.StatusReceived, SentAt: at},
+			TurnKind: KindTurn,
+		})
+		return err
+	})
 	if err != nil {
 		return "", err
 	}
 	if !changed {
 		return "stale", nil
 	}
+	if confirm {
+		r.wake()
+	}
 	return "applied", nil
 }
+
+// TypePreference is the type of the message a user_preferences webhook
+// stores for the assistant to confirm the change; its payload is
+// {"preference": "stop" | "resume"}. Its channel message id starts with
+// PreferencePrefix: it is no WhatsApp message.
+const (
+	TypePreference   = "preference"
+	PreferencePrefix = "pref:"
+)
 
 // outboxPrefix marks yanit's biz_opaque_callback_data.
 const outboxPrefix = "yanit:"

@@ -11,6 +11,7 @@ import (
 
 	"github.com/yanit/yanit/channel/whatsapp"
 	"github.com/yanit/yanit/jobs"
+	"github.com/yanit/yanit/privacy"
 	"github.com/yanit/yanit/store"
 )
 
@@ -153,7 +154,18 @@ func (s *Sender) Handle(ctx context.Context, j jobs.Job) error {
 	}
 	switch d.Action {
 	case whatsapp.ActionOptOut:
-		if _, err := s.store.SetMarketingPreference(ctx, contact.ID, true, s.now()); err != nil {
+		// Meta refused a marketing message because the user stopped them:
+		// the same as their user_preferences webhook.
+		err := s.store.InTx(ctx, func(tx store.Queries) error {
+			changed, err := tx.SetMarketingPreference(ctx, contact.ID, true, s.now())
+			if err != nil || !changed {
+				return err
+			}
+			_, err = privacy.RecordConsent(ctx, tx, store.Consent{ContactID: contact.ID, Purpose: store.PurposeMarketing,
+				Source: store.ConsentByWebhook, At: s.now()}, privacy.Actor{})
+			return err
+		})
+		if err != nil {
 			return err
 		}
 	case whatsapp.ActionAlertOperator:

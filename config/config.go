@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 
@@ -28,6 +29,7 @@ type Config struct {
 	// assistant answers whatsapp.phone_number_id.
 	Assistants []Assistant `mapstructure:"assistants" yaml:"assistants"`
 	Inbox      Inbox       `mapstructure:"inbox" yaml:"inbox"`
+	Privacy    Privacy     `mapstructure:"privacy" yaml:"privacy"`
 	Jobs       Jobs        `mapstructure:"jobs" yaml:"jobs"`
 	Log        Log         `mapstructure:"log" yaml:"log"`
 }
@@ -90,6 +92,33 @@ type HTTP struct {
 	// whose X-Forwarded-For names the client (sign-in limits, logs); empty
 	// trusts none and takes the connection's address.
 	TrustedProxies []string `mapstructure:"trusted_proxies" yaml:"trusted_proxies"`
+}
+
+// Privacy configures how personal data is found and kept. Consent modes
+// and retention are per assistant (its definition's privacy section).
+type Privacy struct {
+	// Region reads phone numbers written without a country code (ISO
+	// 3166 code, TR by default).
+	Region string `mapstructure:"region" yaml:"region"`
+	// Patterns are the organisation's own kinds of personal data (a
+	// customer number, a policy number), kept from models, logs and
+	// traces like the built-in ones.
+	Patterns []PIIPattern `mapstructure:"patterns" yaml:"patterns"`
+	// EncryptionKeys, when set, encrypts message bodies at rest with
+	// AES-256-GCM: "id:base64key,id:base64key", the first key seals, the
+	// others only open what they sealed (key rotation: docs/privacy.md).
+	// Set it in the environment (YANIT_PRIVACY_ENCRYPTION_KEYS).
+	EncryptionKeys string `mapstructure:"encryption_keys" yaml:"encryption_keys" secret:"true"`
+	// RetentionEvery is how often the retention job clears what the
+	// assistants' retention_days let go.
+	RetentionEvery time.Duration `mapstructure:"retention_every" yaml:"retention_every"`
+}
+
+// PIIPattern is a custom kind of personal data: its name in placeholders
+// ([CUSTOMER_NO_1]) and a regular expression (RE2) finding it.
+type PIIPattern struct {
+	Kind  string `mapstructure:"kind" yaml:"kind"`
+	Regex string `mapstructure:"regex" yaml:"regex"`
 }
 
 // Database selects the store: PostgreSQL when URL is set, else SQLite in DataDir.
@@ -186,12 +215,15 @@ func Default() Config {
 			APIVersion:    "v24.0",
 			RatePerSecond: 80,
 		},
-		LLM:   LLM{Provider: "local", APIType: "openai", Timeout: 30 * time.Second, MaxRetries: 3},
-		Inbox: Inbox{Hours: Hours{TimeZone: "Europe/Istanbul"}, WaitNoticeEvery: 3 * time.Minute, MaxWaitNotices: 3, Assignment: "manual", CSAT: true},
-		Jobs:  Jobs{Concurrency: 8, PollInterval: 250 * time.Millisecond, Lease: 30 * time.Second},
-		Log:   Log{Level: "info", Format: "text"},
+		LLM:     LLM{Provider: "local", APIType: "openai", Timeout: 30 * time.Second, MaxRetries: 3},
+		Inbox:   Inbox{Hours: Hours{TimeZone: "Europe/Istanbul"}, WaitNoticeEvery: 3 * time.Minute, MaxWaitNotices: 3, Assignment: "manual", CSAT: true},
+		Privacy: Privacy{Region: "TR", RetentionEvery: time.Hour},
+		Jobs:    Jobs{Concurrency: 8, PollInterval: 250 * time.Millisecond, Lease: 30 * time.Second},
+		Log:     Log{Level: "info", Format: "text"},
 	}
 }
+
+var piiKind = regexp.MustCompile(`^[A-Z][A-Z0-9_]{0,31}$`)
 
 // Mode says which checks Validate applies.
 type Mode int
@@ -354,6 +386,24 @@ func (c Config) Validate(mode Mode) error {
 	}
 	if c.Jobs.Lease < time.Second {
 		return bad("jobs.lease", "must be at least 1s")
+	}
+	if len(c.Privacy.Region) != 2 || strings.ToUpper(c.Privacy.Region) != c.Privacy.Region {
+		return bad("privacy.region", fmt.Sprintf("%q is not a two-letter region code such as TR", c.Privacy.Region))
+	}
+	for i, p := range c.Privacy.Patterns {
+		key := fmt.Sprintf("privacy.patterns[%d]", i)
+		if !piiKind.MatchString(p.Kind) {
+			return bad(key+".kind", fmt.Sprintf("%q must be upper-case letters, digits and _ (it names placeholders)", p.Kind))
+		}
+		if p.Regex == "" {
+			return bad(key+".regex", "is required")
+		}
+		if _, err := regexp.Compile(p.Regex); err != nil {
+			return bad(key+".regex", fmt.Sprintf("%q is not a regular expression: %v", p.Regex, err))
+		}
+	}
+	if c.Privacy.RetentionEvery < time.Minute {
+		return bad("privacy.retention_every", "must be at least 1m")
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":

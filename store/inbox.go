@@ -55,6 +55,8 @@ type TicketFilter struct {
 	AssigneeID int64
 	// ConversationID keeps the tickets of one conversation.
 	ConversationID int64
+	// ContactID keeps the tickets of one contact (a data export).
+	ContactID int64
 	// NewestFirst orders by creation, newest first, instead of queue
 	// order.
 	NewestFirst bool

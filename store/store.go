@@ -26,19 +26,29 @@ type Contact struct {
 	MarketingOptOut bool
 	// MarketingPrefAt is when MarketingOptOut was last set; zero if never.
 	MarketingPrefAt time.Time
-	CreatedAt       time.Time
-	UpdatedAt       time.Time
+	// Tags label the contact for segments ("vip", "istanbul"); nil when
+	// it has none. They compare exactly: case matters.
+	Tags []string
+	// Attributes are the contact's other facts by name (an import's extra
+	// columns: "city" → "İzmir"); nil when it has none.
+	Attributes map[string]string
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }
 
 // ContactUpsert identifies a contact by WaID (preferred) or UserID and sets
 // the fields that are not empty. Seen, when not zero, moves LastInboundAt
-// forward (never backward).
+// forward (never backward). Tags and Attributes are replaced whole when
+// they are not nil (an empty, non-nil value clears them) and left as they
+// are when nil; see Validate.
 type ContactUpsert struct {
-	WaID   string
-	UserID string
-	Name   string
-	Locale string
-	Seen   time.Time
+	WaID       string
+	UserID     string
+	Name       string
+	Locale     string
+	Seen       time.Time
+	Tags       []string
+	Attributes map[string]string
 }
 
 // Conversation modes: who answers the user right now.
@@ -234,6 +244,9 @@ type Queries interface {
 	Knowledge
 	Users
 	Inbox
+	Privacy
+	Segments
+	Contents
 }
 
 // ToolSet is a document of HTTP tools an integrator declared through the

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/yanit/yanit/privacy"
 	"github.com/yanit/yanit/store"
 )
 
@@ -20,7 +21,7 @@ const maxListLimit = 500
 // apiRoutes declares the API under /api/v1. Every route needs an API token
 // or a console session, and names the roles it lets through.
 func (s *Server) apiRoutes(r gin.IRouter) {
-	v1 := r.Group("/api/v1", s.authenticate(false))
+	v1 := r.Group("/api/v1", s.authenticate(false), s.audit())
 	// Every conversation, whatever team it went to: QA's. Agents read the
 	// conversations of their teams' tickets through the inbox.
 	conv := v1.Group("", allow(store.RoleQA))
@@ -30,6 +31,7 @@ func (s *Server) apiRoutes(r gin.IRouter) {
 	s.toolRoutes(v1.Group("", allow()))
 	s.knowledgeRoutes(v1.Group("/knowledge", allow(store.RoleContent)))
 	s.inboxRoutes(v1.Group("/inbox", allow(store.RoleAgent)))
+	s.privacyRoutes(v1.Group("/privacy", allow()))
 }
 
 // apiStore returns the attached store, or answers 503 with the reason it is
@@ -150,8 +152,13 @@ func (s *Server) getConversation(c *gin.Context) {
 		s.writeStoreError(c, fmt.Sprintf("messages of conversation %d", id), err)
 		return
 	}
+	red := s.redactFor(currentUser(c))
+	if u := currentUser(c); u.Role != store.RoleAdmin {
+		contact.WaID, contact.Name = privacy.MaskPhone(contact.WaID), ""
+	}
 	out := make([]messageJSON, len(msgs))
 	for i, m := range msgs {
+		m.Body, m.Payload = red(m.Body), json.RawMessage(red(string(m.Payload)))
 		out[i] = newMessageJSON(m)
 	}
 	c.JSON(http.StatusOK, gin.H{
@@ -228,7 +235,7 @@ type conversationJSON struct {
 func newConversationJSON(c store.Conversation) conversationJSON {
 	return conversationJSON{
 		ID: c.ID, ContactID: c.ContactID, PhoneNumberID: c.PhoneNumberID, Status: c.Status, Mode: c.Mode,
-		State: rawJSON(c.State), CreatedAt: c.CreatedAt.UTC(), UpdatedAt: c.UpdatedAt.UTC(), ClosedAt: c.ClosedAt.UTC(),
+		State: withoutVault(c.State), CreatedAt: c.CreatedAt.UTC(), UpdatedAt: c.UpdatedAt.UTC(), ClosedAt: c.ClosedAt.UTC(),
 	}
 }
 
@@ -278,6 +285,18 @@ func newTurnJSON(t store.Turn) turnJSON {
 		Intent: t.Intent, Confidence: t.Confidence, Decision: t.Decision, Reason: t.Reason,
 		Trace: rawJSON(t.Trace), LatencyMS: t.LatencyMS, CreatedAt: t.CreatedAt.UTC(),
 	}
+}
+
+// withoutVault is a conversation's state without the personal data its
+// vault keeps behind placeholders: no API shows the vault.
+func withoutVault(state json.RawMessage) json.RawMessage {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(state, &m) != nil || m["vault"] == nil {
+		return rawJSON(state)
+	}
+	delete(m, "vault")
+	out, _ := json.Marshal(m)
+	return out
 }
 
 // rawJSON embeds stored JSON as is; nothing stored is null.

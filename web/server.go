@@ -16,6 +16,7 @@ import (
 
 	"github.com/yanit/yanit/channel"
 	"github.com/yanit/yanit/inbox"
+	"github.com/yanit/yanit/privacy"
 	"github.com/yanit/yanit/store"
 )
 
@@ -34,6 +35,7 @@ type Server struct {
 	maxUpload int64 // body limit of knowledge uploads
 	proxies   []string
 	signIns   signInLimiter
+	detectors []privacy.Detector
 
 	signatureFailures *prometheus.CounterVec
 	channelMetrics    *channel.Metrics
@@ -58,6 +60,9 @@ type Options struct {
 	// TrustedProxies are the proxies whose X-Forwarded-For names the
 	// client; empty trusts none.
 	TrustedProxies []string
+	// Detectors find the personal data hidden from roles that may not
+	// see it; nil means privacy.Builtin("TR").
+	Detectors []privacy.Detector
 }
 
 // WhatsApp holds the secrets the webhook checks.
@@ -82,7 +87,10 @@ type Backend struct {
 // until SetStore is called.
 func NewServer(o Options) (*Server, error) {
 	gin.SetMode(gin.ReleaseMode)
-	s := &Server{log: o.Logger, registry: o.Registry, version: o.Version, maxBody: o.MaxBodyBytes, whatsapp: o.WhatsApp, maxUpload: o.MaxUploadBytes, proxies: o.TrustedProxies, mounts: o.Mounts}
+	s := &Server{log: o.Logger, registry: o.Registry, version: o.Version, maxBody: o.MaxBodyBytes, whatsapp: o.WhatsApp, maxUpload: o.MaxUploadBytes, proxies: o.TrustedProxies, mounts: o.Mounts, detectors: o.Detectors}
+	if s.detectors == nil {
+		s.detectors = privacy.Builtin("TR")
+	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

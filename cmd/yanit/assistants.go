@@ -15,6 +15,7 @@ import (
 	"github.com/yanit/yanit/llm"
 	"github.com/yanit/yanit/llm/local"
 	"github.com/yanit/yanit/llm/openai"
+	"github.com/yanit/yanit/privacy"
 	"github.com/yanit/yanit/store"
 	"github.com/yanit/yanit/tools"
 )
@@ -38,7 +39,7 @@ func assistants(ctx context.Context, cfg config.Config, log *slog.Logger, regist
 	router := assistant.Router{}
 	for _, a := range list {
 		start := time.Now()
-		engine, err := newEngine(ctx, a, provider, registry, kst, log)
+		engine, err := newEngine(ctx, a, provider, detectors(cfg.Privacy), registry, kst, log)
 		if err != nil {
 			return nil, fmt.Errorf("assistant %s: %w", a.Name, err)
 		}
@@ -84,7 +85,7 @@ func newProvider(c config.LLM, log *slog.Logger) (models, error) {
 // newEngine builds one assistant: the demo retailer with its knowledge
 // when no file is given, else the definition in a.File with the knowledge
 // in a.KnowledgeDir; its tools come from the process's registry.
-func newEngine(ctx context.Context, a config.Assistant, p models, registry *tools.Registry, kst store.Store, log *slog.Logger) (*assistant.Engine, error) {
+func newEngine(ctx context.Context, a config.Assistant, p models, ds []privacy.Detector, registry *tools.Registry, kst store.Store, log *slog.Logger) (*assistant.Engine, error) {
 	data, collection := configs.DemoAssistant, demoCollection
 	var docs fs.FS = configs.DemoKnowledge()
 	if a.File != "" {
@@ -103,7 +104,7 @@ func newEngine(ctx context.Context, a config.Assistant, p models, registry *tool
 	if err != nil {
 		return nil, err
 	}
-	deps := assistant.Deps{Tools: registry, Chat: p.chat, Logger: log}
+	deps := assistant.Deps{Tools: registry, Chat: p.chat, Logger: log, Detectors: ds}
 	if docs != nil {
 		mem := knowledge.NewStored(kst, p.embed, p.model, p.dims, knowledge.EmbedOptions{})
 		n, err := knowledge.LoadDir(ctx, mem, docs, collection)

@@ -65,7 +65,7 @@ func chat(ctx context.Context, cfg config.Config, o chatOptions) error {
 	if strings.Trim(o.phone, "0123456789") != "" || len(o.phone) < 8 || len(o.phone) > whatsapp.MaxPhoneDigits {
 		return fmt.Errorf("--phone %q: must be 8 to 15 digits, country code first", o.phone)
 	}
-	log := newLogger(o.errOut, cfg.Log)
+	log := newLogger(o.errOut, cfg.Log, cfg.Privacy)
 	box, err := newToolbox(cfg, log, prometheus.NewRegistry())
 	if err != nil {
 		return err

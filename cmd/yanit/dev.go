@@ -28,7 +28,7 @@ func newDevCmd(g *globals) *cobra.Command {
 				return err
 			}
 			generated := fillDevSecrets(&cfg)
-			log := newLogger(g.stderr, cfg.Log)
+			log := newLogger(g.stderr, cfg.Log, cfg.Privacy)
 			return serve(cmd.Context(), cfg, log, serveOptions{simulator: true, started: func(a *app) {
 				printDevBanner(g.stdout, a, generated)
 			}, onStore: func(ctx context.Context, st store.Store) error {

@@ -388,7 +388,7 @@ func evalRun(ctx context.Context, g *globals, f runFlags, paths []string) error 
 	if err != nil {
 		return err
 	}
-	log := newLogger(g.stderr, config.Log{Level: "warn", Format: cfg.Log.Format})
+	log := newLogger(g.stderr, config.Log{Level: "warn", Format: cfg.Log.Format}, cfg.Privacy)
 	provider, err := newProvider(cfg.LLM, log)
 	if err != nil {
 		return err
@@ -460,7 +460,7 @@ func runSuite(ctx context.Context, g *globals, cfg config.Config, provider model
 	defer bar.Finish()
 	return eval.Run(ctx, s, eval.Options{
 		Assistant: func(ctx context.Context, st store.Store) (assistant.Responder, error) {
-			e, err := newEngine(ctx, a, provider, box.registry, st, log)
+			e, err := newEngine(ctx, a, provider, detectors(cfg.Privacy), box.registry, st, log)
 			if err != nil || f.seed == 0 || f.seed == e.Definition().Understanding.Seed {
 				return e, err
 			}

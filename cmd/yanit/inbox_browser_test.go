@@ -210,7 +210,7 @@ func TestBrowserTemplateOutsideTheWindow(t *testing.T) {
 		t.Fatalf("queue: %d %+v", code, list)
 	}
 	id := strconv.FormatInt(list.Tickets[0].ID, 10)
-	pg := a.store.(*postgres.Store)
+	pg := rawStore(a.store).(*postgres.Store)
 	if _, err := pg.Pool().Exec(ctx, `UPDATE contacts SET last_inbound_at = now() - interval '25 hours'`); err != nil {
 		t.Fatal(err)
 	}

@@ -55,7 +55,7 @@ func openKnowledge(ctx context.Context, g *globals) (*knowledgeIndex, error) {
 		return nil, err
 	}
 	cfg.Log.Level = "warn"
-	p, err := newProvider(cfg.LLM, newLogger(g.stderr, cfg.Log))
+	p, err := newProvider(cfg.LLM, newLogger(g.stderr, cfg.Log, cfg.Privacy))
 	if err != nil {
 		return nil, err
 	}

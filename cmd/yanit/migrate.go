@@ -21,7 +21,7 @@ func newMigrateCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			log := newLogger(g.stderr, cfg.Log)
+			log := newLogger(g.stderr, cfg.Log, cfg.Privacy)
 			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 			defer cancel()
 			st, err := connect(ctx, cfg, log, func(string) {})

@@ -58,6 +58,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		newToolsCmd(g),
 		newKnowledgeCmd(g),
 		newUsersCmd(g),
+		newPrivacyCmd(g),
 		newDemoBackendCmd(g),
 		newMigrateCmd(g),
 		newConfigCmd(g),

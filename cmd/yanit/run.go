@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -22,20 +24,43 @@ import (
 	"github.com/yanit/yanit/inbox"
 	"github.com/yanit/yanit/jobs"
 	"github.com/yanit/yanit/knowledge"
+	"github.com/yanit/yanit/privacy"
 	"github.com/yanit/yanit/store"
 	"github.com/yanit/yanit/store/postgres"
+	"github.com/yanit/yanit/store/sealed"
 	"github.com/yanit/yanit/store/sqlite"
 	"github.com/yanit/yanit/web"
 )
 
-func newLogger(w io.Writer, c config.Log) *slog.Logger {
+// newLogger returns the process's logger: no line it writes holds the
+// personal data the privacy config's detectors find.
+func newLogger(w io.Writer, c config.Log, p config.Privacy) *slog.Logger {
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(c.Level)) // validated by config.Load
 	opts := &slog.HandlerOptions{Level: level}
+	var h slog.Handler = slog.NewTextHandler(w, opts)
 	if c.Format == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
+		h = slog.NewJSONHandler(w, opts)
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	return slog.New(privacy.LogHandler(h, detectors(p)))
+}
+
+// detectors are the built-in detectors of personal data, reading phone
+// numbers in the configured region, and the configured patterns.
+func detectors(p config.Privacy) []privacy.Detector {
+	region := p.Region
+	if region == "" {
+		region = config.Default().Privacy.Region
+	}
+	ds := privacy.Builtin(region)
+	for _, pat := range p.Patterns {
+		d, err := privacy.Pattern(pat.Kind, pat.Regex)
+		if err != nil {
+			panic(err) // config.Validate compiled every pattern
+		}
+		ds = append(ds, d)
+	}
+	return ds
 }
 
 // storeLocation says which store the config selects, for logs and banners.
@@ -90,7 +115,50 @@ func openAndMigrate(ctx context.Context, cfg config.Config) (store.Store, error)
 		st.Close()
 		return nil, fmt.Errorf("migrating: %w", err)
 	}
-	return st, nil
+	if cfg.Privacy.EncryptionKeys == "" {
+		return st, nil
+	}
+	keys, err := privacy.ParseKeyring(cfg.Privacy.EncryptionKeys)
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("privacy.encryption_keys (YANIT_PRIVACY_ENCRYPTION_KEYS): %w", err)
+	}
+	return sealed.Wrap(st, keys), nil
+}
+
+// retentionPolicies are the retention rules of the router's assistants:
+// each assistant's days over the numbers it answers.
+func retentionPolicies(router assistant.Router) []privacy.RetentionPolicy {
+	byAssistant := map[*assistant.Definition]*privacy.RetentionPolicy{}
+	var out []*privacy.RetentionPolicy
+	for _, number := range slices.Sorted(maps.Keys(router)) {
+		e, ok := router[number].(*assistant.Engine)
+		if !ok || e.Definition().Privacy.RetentionDays <= 0 {
+			continue
+		}
+		def := e.Definition()
+		p := byAssistant[def]
+		if p == nil {
+			p = &privacy.RetentionPolicy{Assistant: def.Name, Days: def.Privacy.RetentionDays}
+			byAssistant[def] = p
+			out = append(out, p)
+		}
+		p.PhoneNumberIDs = append(p.PhoneNumberIDs, number)
+	}
+	policies := make([]privacy.RetentionPolicy, len(out))
+	for i, p := range out {
+		policies[i] = *p
+	}
+	return policies
+}
+
+// rawStore is the store under the encryption of message bodies, for what
+// needs the database itself (PostgreSQL's LISTEN/NOTIFY).
+func rawStore(st store.Store) store.Store {
+	if w, ok := st.(interface{ Unwrap() store.Store }); ok {
+		return w.Unwrap()
+	}
+	return st
 }
 
 // app is one running yanit process: HTTP server, store and job runner.
@@ -154,6 +222,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, opts serveO
 		Logger: log, Registry: registry, Version: version, MaxBodyBytes: cfg.HTTP.MaxBodyBytes,
 		WhatsApp: web.WhatsApp{AppSecret: cfg.WhatsApp.AppSecret, VerifyToken: cfg.WhatsApp.VerifyToken},
 		Mounts:   mounts, MaxUploadBytes: cfg.HTTP.MaxUploadBytes, TrustedProxies: cfg.HTTP.TrustedProxies,
+		Detectors: detectors(cfg.Privacy),
 	})
 	if err != nil {
 		ln.Close()
@@ -226,6 +295,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, opts serveO
 			return
 		}
 		runner.Start()
+		go privacy.Retainer{Store: st, Policies: retentionPolicies(router), Log: log}.Run(ctx, cfg.Privacy.RetentionEvery)
 		cur, _, _ := st.MigrationStatus(ctx)
 		log.Info("store ready", slog.String("store", storeLocation(cfg)), slog.Int64("schema_version", cur))
 		a.store = st
@@ -290,7 +360,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, opts serveO
 // agents on every instance see every event, or in-process on SQLite.
 func wireChannel(ctx context.Context, cfg config.Config, log *slog.Logger, st store.Store, server *web.Server, runner *jobs.Runner, router assistant.Router, box *toolbox) (inbox.Bus, error) {
 	var bus inbox.Bus = inbox.NewLocalBus()
-	if pg, ok := st.(*postgres.Store); ok {
+	if pg, ok := rawStore(st).(*postgres.Store); ok {
 		pgBus, err := inbox.NewPGBus(ctx, pg.Pool(), log)
 		if err != nil {
 			return nil, err

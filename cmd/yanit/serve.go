@@ -19,7 +19,7 @@ func newServeCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return serve(cmd.Context(), cfg, newLogger(g.stderr, cfg.Log), serveOptions{})
+			return serve(cmd.Context(), cfg, newLogger(g.stderr, cfg.Log, cfg.Privacy), serveOptions{})
 		},
 	}
 }

@@ -43,7 +43,7 @@ func loadToolbox(ctx context.Context, g *globals) (*toolbox, error) {
 		return nil, err
 	}
 	cfg.Log.Level = "warn"
-	box, err := newToolbox(cfg, newLogger(g.stderr, cfg.Log), prometheus.NewRegistry())
+	box, err := newToolbox(cfg, newLogger(g.stderr, cfg.Log, cfg.Privacy), prometheus.NewRegistry())
 	if err != nil {
 		return nil, err
 	}
@@ -214,7 +214,7 @@ func newDemoBackendCmd(g *globals) *cobra.Command {
 			if len(key) < tools.MinSigningSecret {
 				return fmt.Errorf("YANIT_DEMO_BACKEND_SECRET must be set to at least %d characters: the key requests are signed with", tools.MinSigningSecret)
 			}
-			log := newLogger(g.stderr, config.Default().Log)
+			log := newLogger(g.stderr, config.Default().Log, config.Default().Privacy)
 			ln, err := net.Listen("tcp", addr)
 			if err != nil {
 				return fmt.Errorf("--addr %s: %w", addr, err)

@@ -94,7 +94,8 @@ func (q queries) ListTickets(ctx context.Context, f store.TicketFilter) ([]store
 	var ts []store.Ticket
 	if err == nil {
 		rows, qerr := q.db.Query(ctx, sqlListTickets, args{"statuses": texts(f.Statuses), "teams": texts(f.Teams),
-			"assignee_id": f.AssigneeID, "conversation_id": f.ConversationID, "newest": f.NewestFirst, "lim": limit})
+			"assignee_id": f.AssigneeID, "conversation_id": f.ConversationID, "contact_id": f.ContactID,
+			"newest": f.NewestFirst, "lim": limit})
 		ts, err = collect(rows, qerr, scanTicket)
 	}
 	if err != nil {

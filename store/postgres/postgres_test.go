@@ -310,3 +310,28 @@ func TestConcurrentUpsertsMakeOneContact(t *testing.T) {
 		}
 	}
 }
+
+// The audit log is append-only: UPDATE, DELETE and TRUNCATE of it fail,
+// even a statement matching no row, and the entry stays as it was.
+func TestAuditLogIsAppendOnly(t *testing.T) {
+	s := pgtest.NewStore(t)
+	ctx := testContext(t)
+	e, err := s.AppendAudit(ctx, store.AuditEntry{Actor: "ayse", Action: "ticket.viewed", Target: "ticket:7"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, stmt := range []string{
+		"UPDATE audit_log SET actor = 'mallory'",
+		"DELETE FROM audit_log",
+		"DELETE FROM audit_log WHERE id = -1",
+		"TRUNCATE audit_log",
+	} {
+		if _, err := s.Pool().Exec(ctx, stmt); err == nil || !strings.Contains(err.Error(), "audit_log is append-only") {
+			t.Errorf("%s: %v, want the append-only error", stmt, err)
+		}
+	}
+	got, err := s.ListAudit(ctx, store.AuditFilter{})
+	if err != nil || len(got) != 1 || got[0].ID != e.ID || got[0].Actor != "ayse" {
+		t.Fatalf("the log after the refused statements = %+v, %v; want the entry unchanged", got, err)
+	}
+}

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -19,14 +20,50 @@ var (
 	sqlUpdateContact               = query("UpdateContact")
 	sqlSetMarketingPreference      = query("SetMarketingPreference")
 	sqlContactExists               = query("ContactExists")
+	sqlContactsByWaID              = query("ContactsByWaID")
 )
 
 func scanContact(r scanner) (store.Contact, error) {
 	var c store.Contact
+	var attrs json.RawMessage
 	err := r.Scan(&c.ID, &c.WaID, &c.UserID, &c.Name, &c.Locale,
 		timeColumn{&c.LastInboundAt}, &c.MarketingOptOut, timeColumn{&c.MarketingPrefAt},
-		timeColumn{&c.CreatedAt}, timeColumn{&c.UpdatedAt})
-	return c, err
+		textsColumn{&c.Tags}, jsonColumn{&attrs}, timeColumn{&c.CreatedAt}, timeColumn{&c.UpdatedAt})
+	if err != nil {
+		return c, err
+	}
+	if len(c.Tags) == 0 {
+		c.Tags = nil
+	}
+	if err := json.Unmarshal(attrs, &c.Attributes); err != nil {
+		return c, fmt.Errorf("reading the attributes of contact %d: %w", c.ID, err)
+	}
+	if len(c.Attributes) == 0 {
+		c.Attributes = nil
+	}
+	return c, nil
+}
+
+// contactArgs are the arguments of the queries writing a contact: tags and
+// attributes NULL when the upsert leaves them.
+func contactArgs(c store.ContactUpsert) ([]any, error) {
+	var tags, attrs any
+	if c.Tags != nil {
+		tags = jsonArray(c.Tags)
+	}
+	if c.Attributes != nil {
+		b, err := json.Marshal(c.Attributes)
+		if err != nil {
+			return nil, fmt.Errorf("encoding attributes: %w", err)
+		}
+		attrs = string(b)
+	}
+	return []any{
+		sql.Named("wa_id", c.WaID), sql.Named("user_id", c.UserID),
+		sql.Named("name", c.Name), sql.Named("locale", c.Locale),
+		sql.Named("seen", unixMicro(c.Seen)), sql.Named("tags", tags), sql.Named("attributes", attrs),
+		sql.Named("now", unixMicro(now())),
+	}, nil
 }
 
 // UpsertContact finds the contact by WaID, or, when no contact has the WaID,
@@ -34,17 +71,16 @@ func scanContact(r scanner) (store.Contact, error) {
 // WaID, by UserID. It creates the contact when none is found. A UserID that
 // belongs to another contact is an ErrConflict.
 func (q queries) UpsertContact(ctx context.Context, c store.ContactUpsert) (store.Contact, error) {
-	if c.WaID == "" && c.UserID == "" {
-		return store.Contact{}, errors.New("upserting contact: neither a wa_id nor a user_id identifies it")
+	if err := c.Validate(); err != nil {
+		return store.Contact{}, fmt.Errorf("upserting contact: %w", err)
+	}
+	args, err := contactArgs(c)
+	if err != nil {
+		return store.Contact{}, fmt.Errorf("upserting contact: %w", err)
 	}
 	var out store.Contact
-	err := q.atomically(ctx, func(q queries) error {
+	err = q.atomically(ctx, func(q queries) error {
 		id, err := q.findContact(ctx, c.WaID, c.UserID)
-		args := []any{
-			sql.Named("wa_id", c.WaID), sql.Named("user_id", c.UserID),
-			sql.Named("name", c.Name), sql.Named("locale", c.Locale),
-			sql.Named("seen", unixMicro(c.Seen)), sql.Named("now", unixMicro(now())),
-		}
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			out, err = scanContact(q.db.QueryRowContext(ctx, sqlInsertContact, args...))
@@ -108,4 +144,37 @@ func (q queries) SetMarketingPreference(ctx context.Context, contactID int64, op
 		return false, fmt.Errorf("setting marketing preference of contact %d: %w", contactID, interpretError(err))
 	}
 	return n > 0, nil
+}
+
+// ContactsByWaID returns the contacts with these wa_ids, in one query.
+func (q queries) ContactsByWaID(ctx context.Context, waIDs []string) ([]store.Contact, error) {
+	rows, err := q.db.QueryContext(ctx, sqlContactsByWaID, sql.Named("wa_ids", jsonArray(waIDs)))
+	cs, err := collect(rows, err, scanContact)
+	if err != nil {
+		return nil, fmt.Errorf("getting %d contact(s) by wa_id: %w", len(waIDs), interpretError(err))
+	}
+	return cs, nil
+}
+
+// UpsertContactsByWaID applies a batch of upserts in one transaction, one
+// UpsertContact after the other: in-process statements cost no round trip.
+func (q queries) UpsertContactsByWaID(ctx context.Context, us []store.ContactUpsert) ([]store.Contact, error) {
+	if err := store.CheckContactBatch(us); err != nil {
+		return nil, fmt.Errorf("upserting %d contact(s): %w", len(us), err)
+	}
+	out := make([]store.Contact, len(us))
+	err := q.atomically(ctx, func(q queries) error {
+		for i, u := range us {
+			c, err := q.UpsertContact(ctx, u)
+			if err != nil {
+				return err
+			}
+			out[i] = c
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("upserting %d contact(s): %w", len(us), err)
+	}
+	return out, nil
 }

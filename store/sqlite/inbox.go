@@ -93,7 +93,7 @@ func (q queries) ListTickets(ctx context.Context, f store.TicketFilter) ([]store
 	if err == nil {
 		rows, qerr := q.db.QueryContext(ctx, sqlListTickets, sql.Named("statuses", jsonArray(f.Statuses)),
 			sql.Named("teams", jsonArray(f.Teams)), sql.Named("assignee_id", f.AssigneeID), sql.Named("conversation_id", f.ConversationID),
-			sql.Named("newest", f.NewestFirst), sql.Named("lim", limit))
+			sql.Named("contact_id", f.ContactID), sql.Named("newest", f.NewestFirst), sql.Named("lim", limit))
 		ts, err = collect(rows, qerr, scanTicket)
 	}
 	if err != nil {

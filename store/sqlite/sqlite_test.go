@@ -648,3 +648,23 @@ func BenchmarkClaim(b *testing.B) {
 		}
 	}
 }
+
+// The audit log is append-only: UPDATE and DELETE of it fail, and the
+// entry stays as it was.
+func TestAuditLogIsAppendOnly(t *testing.T) {
+	s := newStore(t, filepath.Join(t.TempDir(), "yanit.db"))
+	ctx := testCtx(t)
+	e, err := s.AppendAudit(ctx, store.AuditEntry{Actor: "ayse", Action: "ticket.viewed", Target: "ticket:7"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, stmt := range []string{"UPDATE audit_log SET actor = 'mallory'", "DELETE FROM audit_log"} {
+		if _, err := s.db.ExecContext(ctx, stmt); err == nil || !strings.Contains(err.Error(), "audit_log is append-only") {
+			t.Errorf("%s: %v, want the append-only error", stmt, err)
+		}
+	}
+	got, err := s.ListAudit(ctx, store.AuditFilter{})
+	if err != nil || len(got) != 1 || got[0].ID != e.ID || got[0].Actor != "ayse" {
+		t.Fatalf("the log after the refused statements = %+v, %v; want the entry unchanged", got, err)
+	}
+}

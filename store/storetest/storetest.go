@@ -70,6 +70,15 @@ func run(t *testing.T, h Harness) {
 	t.Run("Users", func(t *testing.T) { testUsers(t, h) })
 	t.Run("APITokens", func(t *testing.T) { testAPITokens(t, h) })
 	t.Run("Sessions", func(t *testing.T) { testSessions(t, h) })
+	t.Run("ContactLabels", func(t *testing.T) { testContactLabels(t, h) })
+	t.Run("Segments", func(t *testing.T) { testSegments(t, h) })
+	t.Run("SegmentFilters", func(t *testing.T) { testSegmentFilters(t, h) })
+	t.Run("SegmentPaging", func(t *testing.T) { testSegmentPaging(t, h) })
+	t.Run("BadSegmentFilters", func(t *testing.T) { testBadSegmentFilters(t, h) })
+	t.Run("Consents", func(t *testing.T) { testConsents(t, h) })
+	t.Run("Audit", func(t *testing.T) { testAudit(t, h) })
+	t.Run("Erasure", func(t *testing.T) { testErasure(t, h) })
+	t.Run("Expiry", func(t *testing.T) { testExpiry(t, h) })
 	t.Run("Jobs", func(t *testing.T) { testJobs(t, h) })
 	t.Run("JobLeases", func(t *testing.T) { testJobLeases(t, h) })
 	t.Run("JobsConcurrentClaims", func(t *testing.T) { testJobsConcurrentClaims(t, h) })
@@ -107,7 +116,7 @@ func must[T any](v T, err error) func(t *testing.T) T {
 
 // schemaVersion is the newest migration of every store: the stores keep one
 // schema, so a migration added to one store only fails the suite.
-const schemaVersion = 7
+const schemaVersion = 9
 
 func testMigrations(t *testing.T, h Harness) {
 	s := h.New(t)

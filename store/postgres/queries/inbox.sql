@@ -29,6 +29,7 @@ WHERE (cardinality(@statuses::text[]) = 0 OR status = ANY (@statuses::text[]))
   AND (cardinality(@teams::text[]) = 0 OR team = ANY (@teams::text[]))
   AND (@assignee_id::bigint = 0 OR assignee_id = @assignee_id)
   AND (@conversation_id::bigint = 0 OR conversation_id = @conversation_id)
+  AND (@contact_id::bigint = 0 OR contact_id = @contact_id)
 ORDER BY CASE WHEN @newest::boolean THEN 0 ELSE priority END DESC,
          CASE WHEN @newest::boolean THEN -id ELSE id END
 LIMIT @lim;

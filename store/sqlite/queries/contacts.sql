@@ -3,7 +3,7 @@
 
 -- name: GetContact :one
 SELECT id, wa_id, user_id, name, locale, last_inbound_at, marketing_opt_out, marketing_pref_at,
-       created_at, updated_at
+       tags, attributes, created_at, updated_at
 FROM contacts
 WHERE id = @id;
 
@@ -21,13 +21,16 @@ SELECT id FROM contacts
 WHERE user_id = @user_id AND user_id <> '' AND wa_id = '';
 
 -- name: InsertContact :one
-INSERT INTO contacts (wa_id, user_id, name, locale, last_inbound_at, created_at, updated_at)
-VALUES (@wa_id, @user_id, @name, @locale, @seen, @now, @now)
+-- A NULL @tags or @attributes (the upsert leaves them) is none.
+INSERT INTO contacts (wa_id, user_id, name, locale, last_inbound_at, tags, attributes, created_at, updated_at)
+VALUES (@wa_id, @user_id, @name, @locale, @seen, coalesce(@tags, '[]'), coalesce(@attributes, '{}'), @now, @now)
 RETURNING id, wa_id, user_id, name, locale, last_inbound_at, marketing_opt_out, marketing_pref_at,
-          created_at, updated_at;
+          tags, attributes, created_at, updated_at;
 
 -- name: UpdateContact :one
--- An empty value never erases a known one; last_inbound_at only moves forward.
+-- An empty value never erases a known one; last_inbound_at only moves
+-- forward; a NULL @tags or @attributes leaves them, any other value
+-- replaces them.
 UPDATE contacts
 SET wa_id           = coalesce(nullif(@wa_id, ''), wa_id),
     user_id         = coalesce(nullif(@user_id, ''), user_id),
@@ -38,10 +41,12 @@ SET wa_id           = coalesce(nullif(@wa_id, ''), wa_id),
                           WHEN last_inbound_at IS NULL THEN @seen
                           ELSE max(last_inbound_at, @seen)
                       END,
+    tags            = coalesce(@tags, tags),
+    attributes      = coalesce(@attributes, attributes),
     updated_at      = @now
 WHERE id = @id
 RETURNING id, wa_id, user_id, name, locale, last_inbound_at, marketing_opt_out, marketing_pref_at,
-          created_at, updated_at;
+          tags, attributes, created_at, updated_at;
 
 -- name: SetMarketingPreference :execrows
 -- Only a preference newer than the recorded one applies; at an equal time,
@@ -52,3 +57,10 @@ WHERE id = @id AND (marketing_pref_at IS NULL OR marketing_pref_at < @at);
 
 -- name: ContactExists :one
 SELECT EXISTS (SELECT 1 FROM contacts WHERE id = @id);
+
+-- name: ContactsByWaID :many
+-- @wa_ids is a JSON array of strings.
+SELECT id, wa_id, user_id, name, locale, last_inbound_at, marketing_opt_out, marketing_pref_at,
+       tags, attributes, created_at, updated_at
+FROM contacts
+WHERE wa_id IN (SELECT value FROM json_each(@wa_ids)) AND wa_id <> '';

@@ -29,6 +29,7 @@ WHERE (@statuses = '[]' OR status IN (SELECT value FROM json_each(@statuses)))
   AND (@teams = '[]' OR team IN (SELECT value FROM json_each(@teams)))
   AND (@assignee_id = 0 OR assignee_id = @assignee_id)
   AND (@conversation_id = 0 OR conversation_id = @conversation_id)
+  AND (@contact_id = 0 OR contact_id = @contact_id)
 ORDER BY CASE WHEN @newest THEN 0 ELSE priority END DESC,
          CASE WHEN @newest THEN -id ELSE id END
 LIMIT @lim;

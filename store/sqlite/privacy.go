@@ -1,0 +1,248 @@
+package sqlite
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/yanit/yanit/store"
+)
+
+var (
+	sqlInsertConsent             = query("InsertConsent")
+	sqlCurrentConsents           = query("CurrentConsents")
+	sqlListConsents              = query("ListConsents")
+	sqlAppendAudit               = query("AppendAudit")
+	sqlListAudit                 = query("ListAudit")
+	sqlEraseContactJobs          = query("EraseContactJobs")
+	sqlEraseContactTicketEvents  = query("EraseContactTicketEvents")
+	sqlEraseContactTickets       = query("EraseContactTickets")
+	sqlEraseContactTurns         = query("EraseContactTurns")
+	sqlEraseContactMessages      = query("EraseContactMessages")
+	sqlEraseContactConversations = query("EraseContactConversations")
+	sqlEraseContactConsents      = query("EraseContactConsents")
+	sqlEraseContact              = query("EraseContact")
+	sqlExpireMessages            = query("ExpireMessages")
+	sqlExpireTurns               = query("ExpireTurns")
+	sqlExpireTickets             = query("ExpireTickets")
+	sqlExpireTicketEvents        = query("ExpireTicketEvents")
+)
+
+// The audit log lists defaultAuditLimit entries when the filter sets no
+// limit, and never more than maxAuditLimit.
+const (
+	defaultAuditLimit = 100
+	maxAuditLimit     = 1000
+)
+
+func scanConsent(r scanner) (store.Consent, error) {
+	var c store.Consent
+	err := r.Scan(&c.ID, &c.ContactID, &c.Purpose, &c.Granted, &c.Source, &c.PolicyVersion,
+		timeColumn{&c.At}, timeColumn{&c.CreatedAt})
+	return c, err
+}
+
+func scanAuditEntry(r scanner) (store.AuditEntry, error) {
+	var e store.AuditEntry
+	err := r.Scan(&e.ID, &e.Actor, &e.ActorID, &e.Action, &e.Target, &e.Address, jsonColumn{&e.Detail}, timeColumn{&e.At})
+	return e, err
+}
+
+// RecordConsent appends a consent record; a marketing record also sets the
+// contact's marketing preference, through SetMarketingPreference in the
+// same transaction, so that the newest record and the contact agree.
+func (q queries) RecordConsent(ctx context.Context, c store.Consent) (store.Consent, error) {
+	err := c.Validate()
+	var got store.Consent
+	if err == nil {
+		err = q.atomically(ctx, func(q queries) error {
+			var err error
+			got, err = scanConsent(q.db.QueryRowContext(ctx, sqlInsertConsent, sql.Named("contact_id", c.ContactID),
+				sql.Named("purpose", c.Purpose), sql.Named("granted", c.Granted), sql.Named("source", c.Source),
+				sql.Named("policy_version", c.PolicyVersion), sql.Named("at", unixMicro(c.At)), sql.Named("now", unixMicro(now()))))
+			if err == nil && c.Purpose == store.PurposeMarketing {
+				_, err = q.SetMarketingPreference(ctx, c.ContactID, !c.Granted, c.At)
+			}
+			return err
+		})
+	}
+	if err != nil {
+		return store.Consent{}, fmt.Errorf("recording a consent of contact %d: %w", c.ContactID, interpretError(err))
+	}
+	return got, nil
+}
+
+// CurrentConsents returns the newest record of each purpose, by purpose.
+func (q queries) CurrentConsents(ctx context.Context, contactID int64) ([]store.Consent, error) {
+	rows, err := q.db.QueryContext(ctx, sqlCurrentConsents, sql.Named("contact_id", contactID))
+	cs, err := collect(rows, err, scanConsent)
+	if err != nil {
+		return nil, fmt.Errorf("reading the consents of contact %d: %w", contactID, interpretError(err))
+	}
+	return cs, nil
+}
+
+// ListConsents returns every record of the contact, oldest first.
+func (q queries) ListConsents(ctx context.Context, contactID int64) ([]store.Consent, error) {
+	rows, err := q.db.QueryContext(ctx, sqlListConsents, sql.Named("contact_id", contactID))
+	cs, err := collect(rows, err, scanConsent)
+	if err != nil {
+		return nil, fmt.Errorf("listing the consents of contact %d: %w", contactID, interpretError(err))
+	}
+	return cs, nil
+}
+
+// AppendAudit adds an entry to the audit log, at now when e.At is zero,
+// with the detail {} when it has none.
+func (q queries) AppendAudit(ctx context.Context, e store.AuditEntry) (store.AuditEntry, error) {
+	err := checkAudit(e)
+	var got store.AuditEntry
+	if err == nil {
+		if e.At.IsZero() {
+			e.At = now()
+		}
+		got, err = scanAuditEntry(q.db.QueryRowContext(ctx, sqlAppendAudit, sql.Named("actor", e.Actor),
+			sql.Named("actor_id", e.ActorID), sql.Named("action", e.Action), sql.Named("target", e.Target),
+			sql.Named("address", e.Address), sql.Named("detail", jsonText(e.Detail, "{}")), sql.Named("at", unixMicro(e.At))))
+	}
+	if err != nil {
+		return store.AuditEntry{}, fmt.Errorf("appending %q to the audit log: %w", e.Action, interpretError(err))
+	}
+	return got, nil
+}
+
+// ListAudit returns the entries passing f, newest (highest id) first.
+func (q queries) ListAudit(ctx context.Context, f store.AuditFilter) ([]store.AuditEntry, error) {
+	limit, err := auditLimit(f)
+	var es []store.AuditEntry
+	if err == nil {
+		action, prefix := f.Action, ""
+		if strings.HasSuffix(f.Action, ".") {
+			action, prefix = "", f.Action
+		}
+		rows, qerr := q.db.QueryContext(ctx, sqlListAudit, sql.Named("actor", f.Actor), sql.Named("action", action),
+			sql.Named("prefix", prefix), sql.Named("target", f.Target), sql.Named("since", unixMicro(f.Since)),
+			sql.Named("before", f.Before), sql.Named("lim", limit))
+		es, err = collect(rows, qerr, scanAuditEntry)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("listing the audit log: %w", interpretError(err))
+	}
+	return es, nil
+}
+
+// checkAudit reports what makes e unfit for the log: no action, or a
+// detail that is not a JSON object.
+func checkAudit(e store.AuditEntry) error {
+	switch {
+	case e.Action == "":
+		return errors.New("the action is empty")
+	case len(e.Detail) > 0 && (!json.Valid(e.Detail) || !bytes.HasPrefix(bytes.TrimSpace(e.Detail), []byte("{"))):
+		return fmt.Errorf("the detail %.60q is not a JSON object", e.Detail)
+	}
+	return nil
+}
+
+// auditLimit returns the number of entries f asks for, or an error naming
+// a limit out of range.
+func auditLimit(f store.AuditFilter) (int, error) {
+	switch {
+	case f.Limit == 0:
+		return defaultAuditLimit, nil
+	case f.Limit < 0 || f.Limit > maxAuditLimit:
+		return 0, fmt.Errorf("limit %d: want 1 to %d", f.Limit, maxAuditLimit)
+	}
+	return f.Limit, nil
+}
+
+// counted is a statement whose count of changed rows goes to n.
+type counted struct {
+	sql string
+	n   *int
+}
+
+// execCounted runs statements in order, each with args, storing each one's
+// count of changed rows.
+func (q queries) execCounted(ctx context.Context, args []any, stmts ...counted) error {
+	for _, st := range stmts {
+		n, err := rowsAffected(q.db.ExecContext(ctx, st.sql, args...))
+		if err != nil {
+			return err
+		}
+		*st.n = int(n)
+	}
+	return nil
+}
+
+// EraseContact deletes the contact and every record of theirs in one
+// transaction, which holds the write lock: the jobs naming their records
+// first, while those records still exist to be found, then the records,
+// children before parents. The audit log keeps its entries.
+func (q queries) EraseContact(ctx context.Context, contactID int64) (store.Erasure, error) {
+	var e store.Erasure
+	args := []any{sql.Named("contact_id", contactID)}
+	err := q.atomically(ctx, func(q queries) error {
+		var exists bool
+		if err := q.db.QueryRowContext(ctx, sqlContactExists, sql.Named("id", contactID)).Scan(&exists); err != nil {
+			return err
+		}
+		if !exists {
+			return store.ErrNotFound
+		}
+		return q.execCounted(ctx, args,
+			counted{sqlEraseContactJobs, &e.Jobs},
+			counted{sqlEraseContactTicketEvents, &e.TicketEvents},
+			counted{sqlEraseContactTickets, &e.Tickets},
+			counted{sqlEraseContactTurns, &e.Turns},
+			counted{sqlEraseContactMessages, &e.Messages},
+			counted{sqlEraseContactConversations, &e.Conversations},
+			counted{sqlEraseContactConsents, &e.Consents},
+			counted{sqlEraseContact, &e.Contacts},
+		)
+	})
+	var se *sqlite.Error
+	if errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY {
+		// A delete refused by a reference: a table this erasure does not
+		// know still names one of the contact's records.
+		err = fmt.Errorf("%w: a record that erasure does not remove refers to the contact's records: %w", store.ErrConflict, err)
+	} else {
+		err = interpretError(err)
+	}
+	if err != nil {
+		return store.Erasure{}, fmt.Errorf("erasing contact %d: %w", contactID, err)
+	}
+	return e, nil
+}
+
+// Expire clears, in one transaction, the content of the records older than
+// p.Before in the conversations on p.PhoneNumberIDs: message bodies and
+// payloads, turn traces, and the packs and event data of tickets closed
+// before then. Open tickets are kept whole; rows are never deleted.
+func (q queries) Expire(ctx context.Context, p store.RetentionParams) (store.Retention, error) {
+	if p.Before.IsZero() {
+		return store.Retention{}, errors.New("expiring records: the time to expire records before is zero")
+	}
+	var r store.Retention
+	var events int // an event is cleared with its ticket, which counts
+	args := []any{sql.Named("phone_number_ids", jsonArray(p.PhoneNumberIDs)), sql.Named("before", unixMicro(p.Before))}
+	err := q.atomically(ctx, func(q queries) error {
+		return q.execCounted(ctx, args,
+			counted{sqlExpireMessages, &r.Messages},
+			counted{sqlExpireTurns, &r.Turns},
+			counted{sqlExpireTickets, &r.Tickets},
+			counted{sqlExpireTicketEvents, &events},
+		)
+	})
+	if err != nil {
+		return store.Retention{}, fmt.Errorf("expiring records before %s: %w", p.Before.Format(time.RFC3339), interpretError(err))
+	}
+	return r, nil
+}
