@@ -36,7 +36,10 @@ func (e *Engine) consent(t *turn) (done bool, err error) {
 	current := hasService && service.Granted && service.PolicyVersion == p.Consent.PolicyVersion
 	strictNo := p.Consent.Mode == ConsentStrict && !current
 
-	optOut, ok := e.optWord(t)
+	optOut, lang, ok := e.optWord(t)
+	if ok {
+		t.lang = lang // confirmed in the language of the word
+	}
 	preference := t.in.Pending[len(t.in.Pending)-1].Type == channel.TypePreference
 	if preference {
 		// Meta's user_preferences webhook recorded the change already;
@@ -61,7 +64,7 @@ func (e *Engine) consent(t *turn) (done bool, err error) {
 			t.reply.Intent, t.reply.Reason = "opt_out", "the user opted out of marketing messages"
 		}
 		t.reply.Withhold = strictNo
-		return true, e.say(t, loc, e.optData())
+		return true, e.say(t, loc, e.optData(t.lang))
 	}
 
 	switch p.Consent.Mode {
@@ -121,17 +124,22 @@ func (e *Engine) pick(loc Localized, lang string) Message {
 }
 
 // optWord reports whether the whole message is an opt-out (optOut true) or
-// opt-in word.
-func (e *Engine) optWord(t *turn) (optOut, ok bool) {
+// opt-in word, and the language of the word.
+func (e *Engine) optWord(t *turn) (optOut bool, lang string, ok bool) {
 	if t.replyID != "" || t.text == "" {
-		return false, false
+		return false, "", false
 	}
 	folded := local.Fold(t.text)
 	same := func(w string) bool { return local.Fold(w) == folded }
-	if slices.ContainsFunc(e.def.Privacy.OptOutWords, same) {
-		return true, true
+	for _, l := range e.def.Languages {
+		if slices.ContainsFunc(e.def.Privacy.OptOutWords[l], same) {
+			return true, l, true
+		}
+		if slices.ContainsFunc(e.def.Privacy.OptInWords[l], same) {
+			return false, l, true
+		}
 	}
-	return false, slices.ContainsFunc(e.def.Privacy.OptInWords, same)
+	return false, "", false
 }
 
 func (e *Engine) record(t *turn, purpose string, granted bool, source string) store.Consent {
@@ -144,12 +152,13 @@ func (e *Engine) policyData() map[string]any {
 	return map[string]any{"policy_url": c.PolicyURL, "policy_version": c.PolicyVersion}
 }
 
-func (e *Engine) optData() map[string]any {
+func (e *Engine) optData(lang string) map[string]any {
 	first := func(ws []string) string {
 		if len(ws) == 0 {
 			return ""
 		}
 		return ws[0]
 	}
-	return map[string]any{"opt_in_word": first(e.def.Privacy.OptInWords), "opt_out_word": first(e.def.Privacy.OptOutWords)}
+	p := e.def.Privacy
+	return map[string]any{"opt_in_word": first(p.OptInWords[lang]), "opt_out_word": first(p.OptOutWords[lang])}
 }

@@ -52,12 +52,13 @@ const (
 // Privacy configures how the assistant treats people's data.
 type Privacy struct {
 	Consent ConsentSpec `yaml:"consent"`
-	// OptOutWords stop marketing messages, OptInWords resume them; each
-	// matches a whole message, case- and diacritic-insensitively. Unset,
-	// they are DefaultOptOutWords and DefaultOptInWords; an empty list
+	// OptOutWords stop marketing messages, OptInWords resume them, per
+	// language; each matches a whole message, case- and
+	// diacritic-insensitively, and is confirmed in its language. Unset,
+	// they are DefaultOptOutWords and DefaultOptInWords; an empty map
 	// turns them off.
-	OptOutWords []string `yaml:"opt_out_words"`
-	OptInWords  []string `yaml:"opt_in_words"`
+	OptOutWords map[string][]string `yaml:"opt_out_words"`
+	OptInWords  map[string][]string `yaml:"opt_in_words"`
 	// RetentionDays is how long transcripts, traces and media references
 	// of the assistant's conversations are kept; 0 keeps them. The
 	// retention job clears older ones; counts for analytics stay.
@@ -78,8 +79,8 @@ type ConsentSpec struct {
 
 // The default opt-out and opt-in words: Turkish and English.
 var (
-	DefaultOptOutWords = []string{"STOP", "DUR", "İPTAL", "ABONELİKTEN ÇIK", "UNSUBSCRIBE"}
-	DefaultOptInWords  = []string{"START", "BAŞLA", "ABONE OL", "SUBSCRIBE"}
+	DefaultOptOutWords = map[string][]string{"tr": {"DUR", "İPTAL", "ABONELİKTEN ÇIK"}, "en": {"STOP", "UNSUBSCRIBE"}}
+	DefaultOptInWords  = map[string][]string{"tr": {"BAŞLA", "ABONE OL"}, "en": {"START", "SUBSCRIBE"}}
 )
 
 // Understanding selects how intents are detected.

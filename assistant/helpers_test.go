@@ -3,6 +3,7 @@ package assistant_test
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -95,6 +96,9 @@ type chat struct {
 	contact store.Contact
 	seq     int64
 	log     []store.Message
+	// consents are the contact's consent records, newest last, as the
+	// pipeline would store them.
+	consents []store.Consent
 }
 
 func newChat(t testing.TB, r assistant.Responder) *chat {
@@ -123,13 +127,18 @@ func (c *chat) send(m store.Message) assistant.Reply {
 	if c.conv.Mode == store.ModeHuman {
 		return assistant.Reply{Decision: assistant.DecisionSilent}
 	}
-	in := assistant.Input{Conversation: c.conv, Contact: c.contact, Pending: []store.Message{m},
+	in := assistant.Input{Conversation: c.conv, Contact: c.contact, Pending: []store.Message{m}, Consents: c.current(),
 		Transcript: func(context.Context) ([]store.Message, error) { return c.log, nil }}
 	rep, err := c.r.Respond(context.Background(), in)
 	if err != nil {
 		c.t.Fatalf("%q: %v", m.Body, err)
 	}
-	if rep.State != nil {
+	c.consents = append(c.consents, rep.Consents...)
+	if rep.Withhold {
+		// Nothing of a withheld turn is kept: no state, and the user's
+		// message is cleared.
+		c.log[len(c.log)-1].Body = ""
+	} else if rep.State != nil {
 		c.conv.State = rep.State
 	}
 	if rep.Handoff != nil {
@@ -140,6 +149,17 @@ func (c *chat) send(m store.Message) assistant.Reply {
 		c.log = append(c.log, store.Message{ID: c.seq, Direction: store.Outbound, Type: "text", Body: whatsapp.Summary(o.Content)})
 	}
 	return rep
+}
+
+// current is the newest consent record of each purpose.
+func (c *chat) current() []store.Consent {
+	var out []store.Consent
+	for i := len(c.consents) - 1; i >= 0; i-- {
+		if !slices.ContainsFunc(out, func(k store.Consent) bool { return k.Purpose == c.consents[i].Purpose }) {
+			out = append(out, c.consents[i])
+		}
+	}
+	return out
 }
 
 func (c *chat) state() assistant.State { return assistant.ParseState(c.conv.State) }

@@ -239,7 +239,7 @@ func (d *Definition) checkMessages() error {
 	understands := d.Understanding.Provider != ProviderNone
 	sensitive := slices.ContainsFunc(d.Intents, func(in Intent) bool { return in.Sensitive })
 	mode := d.Privacy.Consent.Mode
-	optOut, optIn := len(d.Privacy.OptOutWords) > 0, len(d.Privacy.OptInWords) > 0
+	optOut, optIn := hasWords(d.Privacy.OptOutWords), hasWords(d.Privacy.OptInWords)
 	// Each message is required when the assistant can say it.
 	required := []struct {
 		key  string
@@ -291,10 +291,17 @@ func (d *Definition) checkPrivacy() error {
 		return fmt.Errorf("privacy.retention_days: %d must be 0 (keep) or more", p.RetentionDays)
 	}
 	if p.OptOutWords == nil {
-		p.OptOutWords = DefaultOptOutWords
+		p.OptOutWords = spokenWords(d.Languages, DefaultOptOutWords)
 	}
 	if p.OptInWords == nil {
-		p.OptInWords = DefaultOptInWords
+		p.OptInWords = spokenWords(d.Languages, DefaultOptInWords)
+	}
+	for key, words := range map[string]map[string][]string{"opt_out_words": p.OptOutWords, "opt_in_words": p.OptInWords} {
+		for l := range words {
+			if !slices.Contains(d.Languages, l) {
+				return fmt.Errorf("privacy.%s.%s: the assistant does not speak %q", key, l, l)
+			}
+		}
 	}
 	m := &d.Messages
 	if len(m.OptedOut) == 0 {
@@ -303,9 +310,13 @@ func (d *Definition) checkPrivacy() error {
 	if len(m.OptedIn) == 0 {
 		m.OptedIn = d.spoken(defaultOptedIn)
 	}
-	for _, w := range p.OptOutWords {
-		if slices.ContainsFunc(p.OptInWords, func(x string) bool { return local.Fold(x) == local.Fold(w) }) {
-			return fmt.Errorf("privacy: %q is both an opt-out and an opt-in word", w)
+	for _, outs := range p.OptOutWords {
+		for _, w := range outs {
+			for _, ins := range p.OptInWords {
+				if slices.ContainsFunc(ins, func(x string) bool { return local.Fold(x) == local.Fold(w) }) {
+					return fmt.Errorf("privacy: %q is both an opt-out and an opt-in word", w)
+				}
+			}
 		}
 	}
 	return nil
@@ -313,7 +324,7 @@ func (d *Definition) checkPrivacy() error {
 
 // The confirmations of opt-out and opt-in words an assistant does not word
 // itself; {{.opt_in_word}} and {{.opt_out_word}} are the first words of each
-// list.
+// list in the language of the confirmation.
 var (
 	defaultOptedOut = Localized{
 		"tr": {Text: "Kampanya ve duyuru mesajlarımızı artık almayacaksınız. ✅ Yeniden almak isterseniz {{.opt_in_word}} yazmanız yeterli."},
@@ -324,6 +335,24 @@ var (
 		"en": {Text: "You'll receive our marketing messages again. ✅ Send {{.opt_out_word}} at any time to stop them."},
 	}
 )
+
+func hasWords(words map[string][]string) bool {
+	for _, ws := range words {
+		if len(ws) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// spokenWords returns the words of the assistant's languages.
+func spokenWords(languages []string, words map[string][]string) map[string][]string {
+	out := map[string][]string{}
+	for _, l := range languages {
+		out[l] = words[l]
+	}
+	return out
+}
 
 // spoken returns the messages of loc in the assistant's languages.
 func (d *Definition) spoken(loc Localized) Localized {

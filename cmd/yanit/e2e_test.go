@@ -114,6 +114,14 @@ func startDevOwnAssistantsOn(t *testing.T, databaseURL string) *app {
 // with the assistants of the config when it is nil.
 func startDevWith(t testing.TB, databaseURL string, router assistant.Router, tune ...func(*config.Config)) (*app, func() error) {
 	t.Helper()
+	return startDevLogging(t, databaseURL, router, nil, tune...)
+}
+
+// startDevLogging is startDevWith writing its log through the production
+// logger (newLogger: personal data redacted) at debug level into logs,
+// when logs is not nil.
+func startDevLogging(t testing.TB, databaseURL string, router assistant.Router, logs io.Writer, tune ...func(*config.Config)) (*app, func() error) {
+	t.Helper()
 	cfg, err := devDefaults()
 	if err != nil {
 		t.Fatal(err)
@@ -133,7 +141,11 @@ func startDevWith(t testing.TB, databaseURL string, router assistant.Router, tun
 	started := make(chan *app, 1)
 	done := make(chan error, 1)
 	go func() {
-		done <- serve(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), serveOptions{simulator: true, router: router, started: func(a *app) { started <- a }})
+		log := slog.New(slog.NewTextHandler(io.Discard, nil))
+		if logs != nil {
+			log = newLogger(logs, config.Log{Level: "debug", Format: "text"}, cfg.Privacy)
+		}
+		done <- serve(ctx, cfg, log, serveOptions{simulator: true, router: router, started: func(a *app) { started <- a }})
 	}()
 	var once sync.Once
 	var serveErr error
