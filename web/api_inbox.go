@@ -282,9 +282,14 @@ func (s *Server) getTicket(c *gin.Context) {
 	for i, e := range events {
 		history[i] = toTicketEvent(e)
 	}
+	consents, err := st.CurrentConsents(ctx, contact.ID)
+	if err != nil {
+		s.writeInboxError(c, err)
+		return
+	}
 	windowOpen := !contact.LastInboundAt.IsZero() && time.Since(contact.LastInboundAt) < inbox.Window
 	c.JSON(http.StatusOK, gin.H{"ticket": out, "contact": newContactJSON(contact), "messages": messages, "events": history,
-		"window_open": windowOpen})
+		"window_open": windowOpen, "consents": consentsJSON(consents)})
 }
 
 // inboxEvents answers GET /api/v1/inbox/events with Server-Sent Events:

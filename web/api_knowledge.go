@@ -15,6 +15,7 @@ import (
 
 	"github.com/yanit/yanit/assistant"
 	"github.com/yanit/yanit/knowledge"
+	"github.com/yanit/yanit/privacy"
 	"github.com/yanit/yanit/store"
 )
 
@@ -390,6 +391,11 @@ func (s *Server) knowledgeGaps(c *gin.Context) {
 	if err != nil {
 		s.writeStoreError(c, "turns", err)
 		return
+	}
+	// The content team reads what customers asked, never who they are:
+	// personal data in a question shows as its kind ([TCKN]).
+	for i := range turns {
+		turns[i].Input = privacy.RedactKinds(turns[i].Input, s.detectors)
 	}
 	gaps := assistant.KnowledgeGaps(turns, assistant.DefaultWeakScore)
 	if gaps == nil {

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"net/url"
 	"path"
 	"strings"
@@ -142,6 +143,10 @@ func (s *Server) login(c *gin.Context) {
 		return
 	}
 	s.log.Info("console: signed in", slog.String("user", u.Login), slog.String("remote", ip))
+	if _, err := st.AppendAudit(c.Request.Context(), store.AuditEntry{Actor: u.Login, ActorID: u.ID, Address: ip,
+		Action: "user.signed_in", Target: "user:" + strconv.FormatInt(u.ID, 10)}); err != nil {
+		s.log.Error("audit: recording a sign-in", slog.String("error", err.Error()))
+	}
 	setSessionCookie(c, secret, sess.ExpiresAt)
 	c.Redirect(http.StatusSeeOther, data.Next)
 }

@@ -232,6 +232,9 @@ func TestConsoleSession(t *testing.T) {
 			if c == nil || c.Value == "" {
 				t.Fatalf("sign-in set no session cookie: %v", r.cookies)
 			}
+			if e, err := st.ListAudit(ctx, store.AuditFilter{Action: "user.signed_in"}); err != nil || len(e) != 1 || e[0].Actor != "ayse" || e[0].Address == "" {
+				t.Errorf("audit after signing in: %+v %v, want ayse's sign-in with her address", e, err)
+			}
 			if !c.HttpOnly || c.SameSite != http.SameSiteStrictMode || c.Secure || c.Path != "/" {
 				t.Errorf("session cookie %s: want HttpOnly, SameSite=Strict, Path=/, not Secure over plain loopback HTTP", c)
 			}

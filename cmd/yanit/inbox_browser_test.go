@@ -70,6 +70,14 @@ func TestBrowserAgentConsole(t *testing.T) {
 	}
 
 	user := a.sim.User("Zeynep Kaya", "+90 532 777 88 99")
+	// She stopped marketing messages first: the agent sees it.
+	stop, err := user.SendText(ctx, "DUR")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := user.NextReply(ctx, stop); err != nil {
+		t.Fatal(err)
+	}
 	asked, err := user.SendText(ctx, "temsilciyle görüşmek istiyorum")
 	if err != nil {
 		t.Fatal(err)
@@ -95,8 +103,11 @@ func TestBrowserAgentConsole(t *testing.T) {
 	if summary := p.Text(`#pack-summary`); summary == "" || summary == "No summary." || !strings.Contains(summary, "person_requested") {
 		t.Errorf("context pack summary %q, want one naming the handoff", summary)
 	}
-	if marketing := p.Text(`#contact-marketing`); marketing != "not opted out" {
-		t.Errorf("marketing state %q", marketing)
+	if marketing := p.Text(`#contact-marketing`); marketing != "opted out: send no marketing" {
+		t.Errorf("marketing state %q, want the opt-out she sent", marketing)
+	}
+	if consent := p.Text(`#contact-consent`); !strings.HasPrefix(consent, "marketing: refused") || !strings.Contains(consent, "keyword") {
+		t.Errorf("consent state %q, want her marketing refusal by keyword", consent)
 	}
 	if state := p.Text(`#reply-state`); !strings.Contains(state, "Claim the ticket") {
 		t.Errorf("before claiming, the reply box says %q, want to claim first", state)

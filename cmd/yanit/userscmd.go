@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/yanit/yanit/privacy"
 	"github.com/yanit/yanit/store"
 	"github.com/yanit/yanit/web"
 )
@@ -50,6 +52,21 @@ func withStore(ctx context.Context, g *globals, fn func(st store.Store) error) e
 	}
 	defer st.Close()
 	return fn(st)
+}
+
+// auditCLI records a change made to a user from the machine's command
+// line in the audit log.
+func auditCLI(ctx context.Context, st store.Store, action string, u store.User, detail map[string]any) error {
+	if detail == nil {
+		detail = map[string]any{}
+	}
+	detail["login"] = u.Login
+	b, _ := json.Marshal(detail)
+	if _, err := st.AppendAudit(ctx, store.AuditEntry{Actor: privacy.ActorCLI.Name, Action: action,
+		Target: "user:" + strconv.FormatInt(u.ID, 10), Detail: b}); err != nil {
+		return fmt.Errorf("recording %s in the audit log: %w", action, err)
+	}
+	return nil
 }
 
 // readPassword reads a new password: the first line of stdin with
@@ -128,7 +145,7 @@ func newUsersAddCmd(g *globals) *cobra.Command {
 					return err
 				}
 				fmt.Fprintf(g.stdout, "added %s (%s)\n", u.Login, u.Role)
-				return nil
+				return auditCLI(cmd.Context(), st, "user.created", u, map[string]any{"role": u.Role, "teams": u.Teams})
 			})
 		},
 	}
@@ -211,14 +228,14 @@ func newUsersSetDisabledCmd(g *globals, disable bool) *cobra.Command {
 				}
 				if !disable {
 					fmt.Fprintf(g.stdout, "enabled %s\n", u.Login)
-					return nil
+					return auditCLI(ctx, st, "user.enabled", u, nil)
 				}
 				n, err := st.DeleteUserSessions(ctx, u.ID)
 				if err != nil {
 					return err
 				}
 				fmt.Fprintf(g.stdout, "disabled %s (%d session(s) ended)\n", u.Login, n)
-				return nil
+				return auditCLI(ctx, st, "user.disabled", u, map[string]any{"sessions_ended": n})
 			})
 		},
 	}
@@ -253,7 +270,7 @@ func newUsersPasswordCmd(g *globals) *cobra.Command {
 					return err
 				}
 				fmt.Fprintf(g.stdout, "password of %s set\n", u.Login)
-				return nil
+				return auditCLI(ctx, st, "user.password_set", u, nil)
 			})
 		},
 	}
@@ -287,7 +304,7 @@ func newUsersTokenCmd(g *globals) *cobra.Command {
 				}
 				fmt.Fprintf(g.stderr, "token %d of %s (%s), shown once:\n", t.ID, u.Login, u.Role)
 				fmt.Fprintln(g.stdout, token)
-				return nil
+				return auditCLI(ctx, st, "user.token_created", u, map[string]any{"token_id": t.ID, "name": t.Name})
 			})
 		},
 	}
@@ -326,7 +343,7 @@ func newUsersRevokeCmd(g *globals) *cobra.Command {
 						return err
 					}
 					fmt.Fprintf(g.stdout, "revoked token %d (%s) of %s\n", id, t.Name, u.Login)
-					return nil
+					return auditCLI(ctx, st, "user.token_revoked", u, map[string]any{"token_id": id, "name": t.Name})
 				}
 				return fmt.Errorf("%s has no token %d", u.Login, id)
 			})

@@ -234,5 +234,24 @@ func testUsersCommands(t *testing.T) string {
 	if _, _, err := st.UseAPIToken(ctx, toks[0].Hash, time.Now()); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("the revoked crm token still works: %v", err)
 	}
+
+	// Every change is in the audit log, by the command line, and no
+	// refused command left an entry.
+	entries, err := st.ListAudit(ctx, store.AuditFilter{Action: "user."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var actions []string
+	for i := len(entries) - 1; i >= 0; i-- {
+		e := entries[i]
+		if e.Actor != "cli" || !strings.HasPrefix(e.Target, "user:") || strings.Contains(string(e.Detail), "sifre") {
+			t.Errorf("audit entry %+v, want the cli acting on a user, no password", e)
+		}
+		actions = append(actions, e.Action)
+	}
+	want := "user.created user.created user.token_created user.token_created user.token_revoked user.disabled user.enabled user.password_set"
+	if got := strings.Join(actions, " "); got != want {
+		t.Errorf("audit log of the users commands:\n%s\nwant\n%s", got, want)
+	}
 	return token2
 }

@@ -314,6 +314,7 @@ function renderTicket(d) {
 
   renderTranscript(d.messages, d.events);
   renderPack(t.pack || {}, contact);
+  renderConsents(d.consents || []);
   renderEvents(d.events);
 }
 
@@ -399,6 +400,15 @@ function renderPack(p, contact) {
   const marketing = $("contact-marketing");
   marketing.textContent = optOut ? "opted out: send no marketing" : "not opted out";
   marketing.className = optOut ? "optout" : "";
+}
+
+// renderConsents shows the customer's current consent per purpose: what
+// they agreed to, how and to which policy version.
+function renderConsents(consents) {
+  const text = consents.map((k) =>
+    `${k.purpose}: ${k.granted ? (k.source === "notice" ? "informed" : "given") : "refused"}` +
+    (k.policy_version ? ` (policy ${k.policy_version})` : "") + ` · ${k.source}, ${clock(k.at)}`);
+  $("contact-consent").textContent = text.length ? text.join("; ") : "none recorded";
 }
 
 function who(e) {
