@@ -98,12 +98,14 @@ func (e RowError) Error() string { return fmt.Sprintf("line %d: %s", e.Line, e.R
 // the header's, an unknown consent, a language that is not a tag, a field
 // CSV cannot read) is reported in the result's Errors with its line number,
 // and the other rows are imported. A UTF-8 byte order mark and CRLF line
-// ends are read. The rows are written in batches of opt.BatchSize, one
-// transaction each; a batch that fails to write stops the import with an
-// error naming its lines, and the result counts the batches written
-// before.
-// An error before any row (no header, no phone column, a bad option) names
-// what is wrong.
+// ends are read. An error before any row (no header, no phone column, a
+// bad option) names what is wrong.
+//
+// The rows are written in batches of opt.BatchSize, one transaction each:
+// one query reads the batch's known contacts, one batch upsert writes the
+// ones its rows change, and each new opt-out is one more statement. A batch
+// that fails to write stops the import with an error naming its lines; the
+// result counts the batches written before.
 func ImportContacts(ctx context.Context, st store.Store, r io.Reader, opt ImportOptions) (ImportResult, error) {
 	var res ImportResult
 	opt, err := opt.withDefaults()
@@ -143,6 +145,9 @@ func ImportContacts(ctx context.Context, st store.Store, r io.Reader, opt Import
 		return err
 	}
 	for {
+		if err := ctx.Err(); err != nil {
+			return res, fmt.Errorf("importing contacts: %w", err)
+		}
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
 			break

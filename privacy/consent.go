@@ -28,9 +28,12 @@ func RecordConsent(ctx context.Context, q store.Queries, c store.Consent, actor 
 	if actor.Name == "" {
 		actor = Actor{Name: ContactTarget(c.ContactID)}
 	}
-	detail, _ := json.Marshal(map[string]any{"purpose": c.Purpose, "source": c.Source, "policy_version": c.PolicyVersion, "consent_id": c.ID})
+	// The entry is dated when it is recorded; the choice's own time (a
+	// webhook's, an import's) is in its detail.
+	detail, _ := json.Marshal(map[string]any{"purpose": c.Purpose, "source": c.Source, "policy_version": c.PolicyVersion,
+		"consent_id": c.ID, "at": c.At.UTC()})
 	if _, err := q.AppendAudit(ctx, store.AuditEntry{Actor: actor.Name, ActorID: actor.UserID, Address: actor.Address,
-		Action: action, Target: ContactTarget(c.ContactID), Detail: detail, At: c.At}); err != nil {
+		Action: action, Target: ContactTarget(c.ContactID), Detail: detail}); err != nil {
 		return store.Consent{}, fmt.Errorf("auditing a consent of contact %d: %w", c.ContactID, err)
 	}
 	return c, nil

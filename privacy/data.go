@@ -241,6 +241,7 @@ func (r Retainer) Expire(ctx context.Context) (store.Retention, error) {
 		total.Messages += got.Messages
 		total.Turns += got.Turns
 		total.Tickets += got.Tickets
+		total.Conversations += got.Conversations
 	}
 	return total, nil
 }
@@ -260,7 +261,7 @@ func (r Retainer) Run(ctx context.Context, every time.Duration) {
 		case err != nil && ctx.Err() == nil:
 			log.Error("privacy: retention", slog.String("error", err.Error()))
 		case got != (store.Retention{}):
-			log.Info("privacy: retention cleared old records", slog.Int("messages", got.Messages), slog.Int("turns", got.Turns), slog.Int("tickets", got.Tickets))
+			log.Info("privacy: retention cleared old records", slog.Int("messages", got.Messages), slog.Int("turns", got.Turns), slog.Int("tickets", got.Tickets), slog.Int("conversations", got.Conversations))
 		}
 		select {
 		case <-ctx.Done():

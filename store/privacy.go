@@ -125,6 +125,9 @@ type Retention struct {
 	Messages int `json:"messages"` // bodies and payloads (media references) cleared
 	Turns    int `json:"turns"`    // traces cleared
 	Tickets  int `json:"tickets"`  // context packs and event details cleared
+	// Conversations counts the states cleared (the vault of personal
+	// data behind the placeholders, slots, the handoff's transcript).
+	Conversations int `json:"conversations"`
 }
 
 // Privacy holds consent records, the audit log, and the erasure and
@@ -155,8 +158,8 @@ type Privacy interface {
 	EraseContact(ctx context.Context, contactID int64) (Erasure, error)
 	// Expire clears the personal content of old records while keeping the
 	// rows that analytics count: message bodies and payloads, turn traces,
-	// ticket packs and the data of ticket events older than p.Before.
-	// Records of open conversations' open tickets are kept. Clearing
-	// again finds nothing.
+	// ticket packs and the data of ticket events older than p.Before, and
+	// the state of conversations untouched since then. Open tickets and
+	// their conversations' state are kept. Clearing again finds nothing.
 	Expire(ctx context.Context, p RetentionParams) (Retention, error)
 }

@@ -120,7 +120,7 @@ func (s *Server) listConversations(c *gin.Context) {
 	}
 	out := make([]conversationJSON, len(convs))
 	for i, cv := range convs {
-		out[i] = newConversationJSON(cv)
+		out[i] = s.conversationFor(currentUser(c), cv)
 	}
 	c.JSON(http.StatusOK, gin.H{"conversations": out})
 }
@@ -158,11 +158,11 @@ func (s *Server) getConversation(c *gin.Context) {
 	}
 	out := make([]messageJSON, len(msgs))
 	for i, m := range msgs {
-		m.Body, m.Payload = red(m.Body), json.RawMessage(red(string(m.Payload)))
+		m.Body, m.Payload = red(m.Body), redactJSON(m.Payload, red)
 		out[i] = newMessageJSON(m)
 	}
 	c.JSON(http.StatusOK, gin.H{
-		"conversation": newConversationJSON(conv),
+		"conversation": s.conversationFor(currentUser(c), conv),
 		"contact":      newContactJSON(contact),
 		"messages":     out,
 	})
@@ -285,6 +285,24 @@ func newTurnJSON(t store.Turn) turnJSON {
 		Intent: t.Intent, Confidence: t.Confidence, Decision: t.Decision, Reason: t.Reason,
 		Trace: rawJSON(t.Trace), LatencyMS: t.LatencyMS, CreatedAt: t.CreatedAt.UTC(),
 	}
+}
+
+// conversationFor is the conversation as u may see it: without the vault
+// for everyone; for roles other than admin, also without the handoff's
+// pack (the customer's name, number and transcript) and with the personal
+// data of the rest of the state (slots) as its kind.
+func (s *Server) conversationFor(u store.User, c store.Conversation) conversationJSON {
+	out := newConversationJSON(c)
+	if u.Role == store.RoleAdmin || len(out.State) == 0 {
+		return out
+	}
+	var m map[string]json.RawMessage
+	if json.Unmarshal(out.State, &m) == nil {
+		delete(m, "handoff")
+		out.State, _ = json.Marshal(m)
+	}
+	out.State = redactJSON(out.State, s.redactFor(u))
+	return out
 }
 
 // withoutVault is a conversation's state without the personal data its

@@ -1,6 +1,8 @@
 package web
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -82,8 +84,18 @@ func (s *Server) getPrivacyContact(c *gin.Context) {
 		s.writeStoreError(c, "consents", err)
 		return
 	}
+	a := actor(c)
+	if _, err := st.AppendAudit(ctx, store.AuditEntry{Actor: a.Name, ActorID: a.UserID, Address: a.Address,
+		Action: "contact.viewed", Target: privacy.ContactTarget(id)}); err != nil {
+		s.writeStoreError(c, "audit log", err)
+		return
+	}
 	c.JSON(http.StatusOK, gin.H{"contact": newContactJSON(contact), "consents": consentsJSON(current), "history": consentsJSON(history)})
 }
+
+// maxConsentSkew is how far ahead of the server's clock a recorded
+// consent's time may be (the caller's clock may run ahead a little).
+const maxConsentSkew = time.Minute
 
 // recordConsent answers POST /api/v1/privacy/contacts/:id/consents: a
 // consent given or refused outside WhatsApp (a signed form, a call).
@@ -110,8 +122,14 @@ func (s *Server) recordConsent(c *gin.Context) {
 		writeError(c, http.StatusBadRequest, fmt.Sprintf("purpose %q: want one of %s", body.Purpose, strings.Join(store.Purposes, ", ")))
 		return
 	}
-	if body.At.IsZero() {
-		body.At = time.Now()
+	switch now := time.Now(); {
+	case body.At.IsZero():
+		body.At = now
+	case body.At.After(now.Add(maxConsentSkew)):
+		// The newest consent is the contact's choice: one dated ahead
+		// would outweigh every opt-out they send until then.
+		writeError(c, http.StatusBadRequest, fmt.Sprintf("at %s is in the future: want when the consent was given or refused", body.At.UTC().Format(time.RFC3339)))
+		return
 	}
 	st, ok := s.apiStore(c)
 	if !ok {
@@ -168,6 +186,10 @@ func (s *Server) eraseContact(c *gin.Context) {
 		return
 	}
 	gone, err := privacy.Erase(c.Request.Context(), st, id, actor(c))
+	if errors.Is(err, store.ErrConflict) {
+		writeError(c, http.StatusConflict, err.Error())
+		return
+	}
 	if err != nil {
 		s.writeStoreError(c, fmt.Sprintf("contact %d", id), err)
 		return
@@ -241,6 +263,9 @@ var audited = map[string]string{
 	"/api/v1/inbox/tickets/:id":       "ticket",
 }
 
+// auditTimeout bounds the write of an API request's audit entry.
+const auditTimeout = 10 * time.Second
+
 // audit records in the audit log, after it succeeded, every change made
 // through the API and every read of a person's data: who, what, when and
 // from where. The privacy routes record their own entries (with what
@@ -263,8 +288,12 @@ func (s *Server) audit() gin.HandlerFunc {
 		}
 		detail, _ := json.Marshal(map[string]any{"route": c.Request.Method + " " + route, "status": c.Writer.Status()})
 		a := actor(c)
-		if _, err := st.AppendAudit(c.Request.Context(), store.AuditEntry{Actor: a.Name, ActorID: a.UserID, Address: a.Address,
-			Action: action, Target: target, Detail: detail}); err != nil && !errors.Is(err, c.Request.Context().Err()) {
+		// The change is made, or the data shown, even when the client has
+		// gone meanwhile: the entry is written all the same.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request.Context()), auditTimeout)
+		defer cancel()
+		if _, err := st.AppendAudit(ctx, store.AuditEntry{Actor: a.Name, ActorID: a.UserID, Address: a.Address,
+			Action: action, Target: target, Detail: detail}); err != nil {
 			s.log.Error("audit: recording an API request", slog.String("route", route), slog.String("error", err.Error()))
 		}
 	}
@@ -278,6 +307,72 @@ func (s *Server) redactFor(u store.User) func(string) string {
 		return func(text string) string { return text }
 	}
 	return func(text string) string { return privacy.RedactKinds(text, s.detectors) }
+}
+
+// redactJSON returns doc with red applied to each of its strings, and to
+// each number that red would change (an identity number written without
+// quotes, which becomes a string); doc itself when nothing changes. The
+// text of the JSON is not redacted as a whole: a value right after an
+// escape ("\n10000000146") would escape the detectors, and a placeholder
+// after a backslash would make the document invalid.
+func redactJSON(doc json.RawMessage, red func(string) string) json.RawMessage {
+	if len(doc) == 0 {
+		return doc
+	}
+	dec := json.NewDecoder(bytes.NewReader(doc))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		// Stored JSON is valid; should a value not be, it is shown as a
+		// redacted string rather than as is.
+		out, _ := json.Marshal(red(string(doc)))
+		return out
+	}
+	v, changed := redactValue(v, red)
+	if !changed {
+		return doc
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		out, _ := json.Marshal(red(string(doc)))
+		return out
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
+}
+
+// redactValue redacts the strings (and numbers) of a decoded JSON value in
+// place, and reports whether any changed.
+func redactValue(v any, red func(string) string) (any, bool) {
+	switch x := v.(type) {
+	case string:
+		r := red(x)
+		return r, r != x
+	case json.Number:
+		if r := red(x.String()); r != x.String() {
+			return r, true
+		}
+	case map[string]any:
+		changed := false
+		for k, e := range x {
+			var c bool
+			if x[k], c = redactValue(e, red); c {
+				changed = true
+			}
+		}
+		return x, changed
+	case []any:
+		changed := false
+		for i, e := range x {
+			var c bool
+			if x[i], c = redactValue(e, red); c {
+				changed = true
+			}
+		}
+		return x, changed
+	}
+	return v, false
 }
 
 // backendStore returns the attached store without answering the request.

@@ -8,9 +8,9 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"net/url"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 

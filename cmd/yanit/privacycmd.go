@@ -132,7 +132,7 @@ func newPrivacyExportCmd(g *globals) *cobra.Command {
 					_, err = g.stdout.Write(b)
 					return err
 				}
-				if err := os.WriteFile(out, b, 0o600); err != nil {
+				if err := writePrivate(out, b); err != nil {
 					return err
 				}
 				fmt.Fprintf(g.stderr, "exported contact %d to %s: %d conversations, %d tickets, %d consent records\n",
@@ -144,6 +144,25 @@ func newPrivacyExportCmd(g *globals) *cobra.Command {
 	cmd.Flags().StringVar(&ref, "contact", "", "the contact: its id or its phone number (required)")
 	cmd.Flags().StringVarP(&out, "out", "o", "", "write the JSON to this file (mode 0600) instead of stdout")
 	return cmd
+}
+
+// writePrivate writes b to the file at path, readable by its owner only:
+// a file that exists already is truncated and its mode narrowed before
+// anything is written to it.
+func writePrivate(path string, b []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return err
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 func newPrivacyExpireCmd(g *globals) *cobra.Command {
@@ -174,7 +193,7 @@ func newPrivacyExpireCmd(g *globals) *cobra.Command {
 				for _, p := range policies {
 					fmt.Fprintf(g.stdout, "assistant %s keeps %d days on %s\n", p.Assistant, p.Days, strings.Join(p.PhoneNumberIDs, ", "))
 				}
-				fmt.Fprintf(g.stdout, "cleared %d messages, %d turn traces, %d tickets\n", got.Messages, got.Turns, got.Tickets)
+				fmt.Fprintf(g.stdout, "cleared %d messages, %d turn traces, %d tickets, %d conversation states\n", got.Messages, got.Turns, got.Tickets, got.Conversations)
 				return nil
 			})
 		},
@@ -201,7 +220,17 @@ func newPrivacyAuditCmd(g *globals) *cobra.Command {
 				if asJSON {
 					enc := json.NewEncoder(g.stdout)
 					for _, e := range entries {
-						if err := enc.Encode(e); err != nil {
+						line := struct {
+							ID      int64           `json:"id"`
+							Actor   string          `json:"actor"`
+							ActorID int64           `json:"actor_id,omitempty"`
+							Action  string          `json:"action"`
+							Target  string          `json:"target"`
+							Address string          `json:"address,omitempty"`
+							Detail  json.RawMessage `json:"detail,omitempty"`
+							At      time.Time       `json:"at"`
+						}{e.ID, e.Actor, e.ActorID, e.Action, e.Target, e.Address, e.Detail, e.At.UTC()}
+						if err := enc.Encode(line); err != nil {
 							return err
 						}
 					}

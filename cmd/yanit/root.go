@@ -58,6 +58,8 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		newToolsCmd(g),
 		newKnowledgeCmd(g),
 		newUsersCmd(g),
+		newContactsCmd(g),
+		newSegmentsCmd(g),
 		newPrivacyCmd(g),
 		newDemoBackendCmd(g),
 		newMigrateCmd(g),

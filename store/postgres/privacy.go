@@ -31,6 +31,7 @@ var (
 	sqlEraseContact              = query("EraseContact")
 	sqlExpireMessages            = query("ExpireMessages")
 	sqlExpireTurns               = query("ExpireTurns")
+	sqlExpireConversations       = query("ExpireConversations")
 	sqlExpireTickets             = query("ExpireTickets")
 	sqlExpireTicketEvents        = query("ExpireTicketEvents")
 )
@@ -234,6 +235,7 @@ func (q queries) Expire(ctx context.Context, p store.RetentionParams) (store.Ret
 		return q.execCounted(ctx, a,
 			counted{sqlExpireMessages, &r.Messages},
 			counted{sqlExpireTurns, &r.Turns},
+			counted{sqlExpireConversations, &r.Conversations},
 			counted{sqlExpireTickets, &r.Tickets},
 			counted{sqlExpireTicketEvents, &events},
 		)

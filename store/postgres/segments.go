@@ -88,9 +88,10 @@ func (q queries) DeleteSegment(ctx context.Context, name string) error {
 // planWithValues is the mode of the member queries: pgx's describe-exec,
 // on the unnamed statement, which PostgreSQL plans with the values bound,
 // so that it folds away the fields that are NULL and can use the indexes
-// for the others. A cached statement would, after five runs, switch to a
+// for the others. A cached statement may, after five runs, settle on a
 // generic plan made for no value in particular, which cannot tell an
-// unused field from a used one and scans every contact.
+// unused field from a used one, so cannot use an index for either. The
+// price is a round trip more per query (the describe).
 const planWithValues = pgx.QueryExecModeDescribeExec
 
 // segmentArgs validates f and returns the arguments of the member queries

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/yanit/yanit/store"
@@ -21,6 +22,8 @@ var (
 	sqlSetMarketingPreference      = query("SetMarketingPreference")
 	sqlContactExists               = query("ContactExists")
 	sqlContactsByWaID              = query("ContactsByWaID")
+	sqlUpdateContactsByWaID        = query("UpdateContactsByWaID")
+	sqlInsertContactsByWaID        = query("InsertContactsByWaID")
 )
 
 func scanContact(r scanner) (store.Contact, error) {
@@ -156,25 +159,79 @@ func (q queries) ContactsByWaID(ctx context.Context, waIDs []string) ([]store.Co
 	return cs, nil
 }
 
-// UpsertContactsByWaID applies a batch of upserts in one transaction, one
-// UpsertContact after the other: in-process statements cost no round trip.
+// UpsertContactsByWaID applies a batch of upserts in one transaction: one
+// UPDATE of the contacts that exist, one INSERT of the others. The
+// transaction holds the write lock, so no other writer inserts between the
+// two.
 func (q queries) UpsertContactsByWaID(ctx context.Context, us []store.ContactUpsert) ([]store.Contact, error) {
 	if err := store.CheckContactBatch(us); err != nil {
 		return nil, fmt.Errorf("upserting %d contact(s): %w", len(us), err)
 	}
-	out := make([]store.Contact, len(us))
+	done := make(map[string]store.Contact, len(us))
 	err := q.atomically(ctx, func(q queries) error {
-		for i, u := range us {
-			c, err := q.UpsertContact(ctx, u)
+		pending := us
+		for _, query := range []string{sqlUpdateContactsByWaID, sqlInsertContactsByWaID} {
+			batch, err := batchJSON(pending)
 			if err != nil {
 				return err
 			}
-			out[i] = c
+			rows, err := q.db.QueryContext(ctx, query, sql.Named("batch", batch), sql.Named("now", unixMicro(now())))
+			cs, err := collect(rows, err, scanContact)
+			if err != nil {
+				return err
+			}
+			for _, c := range cs {
+				done[c.WaID] = c
+			}
+			pending = slices.DeleteFunc(slices.Clone(pending), func(u store.ContactUpsert) bool {
+				_, ok := done[u.WaID]
+				return ok
+			})
+		}
+		if len(pending) > 0 {
+			return fmt.Errorf("%d contact(s), the first %s, were neither updated nor inserted", len(pending), pending[0].WaID)
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("upserting %d contact(s): %w", len(us), err)
+		return nil, fmt.Errorf("upserting %d contact(s): %w", len(us), interpretError(err))
+	}
+	out := make([]store.Contact, len(us))
+	for i, u := range us {
+		out[i] = done[u.WaID]
 	}
 	return out, nil
+}
+
+// batchRow is an upsert as the batch queries read it; a nil pointer leaves
+// the contact's value.
+type batchRow struct {
+	WaID       string             `json:"wa_id"`
+	Name       string             `json:"name"`
+	Locale     string             `json:"locale"`
+	Seen       *int64             `json:"seen,omitempty"`
+	Tags       *[]string          `json:"tags,omitempty"`
+	Attributes *map[string]string `json:"attributes,omitempty"`
+}
+
+// batchJSON encodes upserts as the @batch of the batch queries.
+func batchJSON(us []store.ContactUpsert) (string, error) {
+	rows := make([]batchRow, len(us))
+	for i, u := range us {
+		rows[i] = batchRow{WaID: u.WaID, Name: u.Name, Locale: u.Locale}
+		if !u.Seen.IsZero() {
+			rows[i].Seen = new(u.Seen.UnixMicro())
+		}
+		if u.Tags != nil {
+			rows[i].Tags = &us[i].Tags
+		}
+		if u.Attributes != nil {
+			rows[i].Attributes = &us[i].Attributes
+		}
+	}
+	b, err := json.Marshal(rows)
+	if err != nil {
+		return "", fmt.Errorf("encoding the batch: %w", err)
+	}
+	return string(b), nil
 }

@@ -32,6 +32,7 @@ var (
 	sqlEraseContact              = query("EraseContact")
 	sqlExpireMessages            = query("ExpireMessages")
 	sqlExpireTurns               = query("ExpireTurns")
+	sqlExpireConversations       = query("ExpireConversations")
 	sqlExpireTickets             = query("ExpireTickets")
 	sqlExpireTicketEvents        = query("ExpireTicketEvents")
 )
@@ -237,6 +238,7 @@ func (q queries) Expire(ctx context.Context, p store.RetentionParams) (store.Ret
 		return q.execCounted(ctx, args,
 			counted{sqlExpireMessages, &r.Messages},
 			counted{sqlExpireTurns, &r.Turns},
+			counted{sqlExpireConversations, &r.Conversations},
 			counted{sqlExpireTickets, &r.Tickets},
 			counted{sqlExpireTicketEvents, &events},
 		)

@@ -447,9 +447,18 @@ func testExpiry(t *testing.T, h Harness) {
 	farTurn := must(s.InsertTurn(c, store.Turn{ConversationID: farConv.ID, Intent: "greeting", Trace: trace}))(t)
 	closedTk := ticket(conv)
 	openTk := ticket(openConv)
+	// Old states holding a vault: the far one is cleared, the one with an
+	// open ticket kept.
+	vault := json.RawMessage(`{"vault":{"values":{"[TCKN_1]":"10000000146"}}}`)
+	for _, id := range []int64{farConv.ID, openConv.ID} {
+		if err := s.SetConversationState(c, id, store.ModeBot, vault); err != nil {
+			t.Fatal(err)
+		}
+	}
+	farConv = must(s.GetConversation(c, farConv.ID))(t)
 
 	before := time.Time{}
-	for _, at := range []time.Time{oldIn.CreatedAt, oldOut.CreatedAt, blank.CreatedAt, oldTurn.CreatedAt, farMsg.CreatedAt, farTurn.CreatedAt} {
+	for _, at := range []time.Time{oldIn.CreatedAt, oldOut.CreatedAt, blank.CreatedAt, oldTurn.CreatedAt, farMsg.CreatedAt, farTurn.CreatedAt, farConv.UpdatedAt} {
 		if at.After(before) {
 			before = at
 		}
@@ -518,8 +527,14 @@ func testExpiry(t *testing.T, h Harness) {
 		t.Errorf("expiring again: %+v, want nothing", got)
 	}
 	p.PhoneNumberIDs = nil
-	if got, want := must(s.Expire(c, p))(t), (store.Retention{Messages: 1, Turns: 1}); got != want {
+	if got, want := must(s.Expire(c, p))(t), (store.Retention{Messages: 1, Turns: 1, Conversations: 1}); got != want {
 		t.Errorf("expiring on every number: %+v, want %+v", got, want)
+	}
+	if got := must(s.GetConversation(c, farConv.ID))(t); !jsonEqual(got.State, json.RawMessage(`{}`)) {
+		t.Errorf("the old conversation kept its state %s", got.State)
+	}
+	if got := must(s.GetConversation(c, openConv.ID))(t); !jsonEqual(got.State, vault) {
+		t.Errorf("the conversation with an open ticket lost its state: %s", got.State)
 	}
 	if got := must(s.GetMessage(c, farMsg.ID))(t); got.Body != "" {
 		t.Errorf("the other number's old message kept its body %q", got.Body)

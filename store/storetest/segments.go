@@ -389,3 +389,85 @@ func testSegments(t *testing.T, h Harness) {
 		t.Fatal("delete removed more than its segment")
 	}
 }
+
+// testContactBatches covers the batch operations of imports: a batch upsert
+// does what one upsert per contact would, in one go, all or none.
+func testContactBatches(t *testing.T, h Harness) {
+	s := h.New(t)
+	c := ctx(t)
+	t0 := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
+	ayse := must(s.UpsertContact(c, store.ContactUpsert{WaID: "905320000001", Name: "Ayşe", Locale: "tr", Seen: t0,
+		Tags: []string{"eski"}, Attributes: map[string]string{"şehir": "Bursa"}}))(t)
+
+	got := must(s.UpsertContactsByWaID(c, []store.ContactUpsert{
+		{WaID: "905320000002", Name: "Burak", Locale: "tr-TR", Seen: t0, Tags: []string{"vip", "İzmir"},
+			Attributes: map[string]string{"şehir": "İzmir"}},
+		{WaID: "905320000001", Seen: t0.Add(-time.Hour), Attributes: map[string]string{"plan": "altın"}},
+		{WaID: "905320000003"},
+	}))(t)
+	if len(got) != 3 || got[0].WaID != "905320000002" || got[1].WaID != "905320000001" || got[2].WaID != "905320000003" {
+		t.Fatalf("batch upsert returned %+v, want three contacts in the order asked", got)
+	}
+	burak, a, third := got[0], got[1], got[2]
+	if burak.ID == 0 || burak.ID == ayse.ID || burak.Name != "Burak" || burak.Locale != "tr-TR" || !burak.LastInboundAt.Equal(t0) ||
+		!slices.Equal(burak.Tags, []string{"vip", "İzmir"}) || !maps.Equal(burak.Attributes, map[string]string{"şehir": "İzmir"}) {
+		t.Errorf("new contact = %+v", burak)
+	}
+	// Empty values and nil labels leave what the contact has; an older
+	// Seen does not move its activity back; attributes are replaced whole.
+	if a.ID != ayse.ID || a.Name != "Ayşe" || a.Locale != "tr" || !a.LastInboundAt.Equal(t0) ||
+		!slices.Equal(a.Tags, []string{"eski"}) || !maps.Equal(a.Attributes, map[string]string{"plan": "altın"}) {
+		t.Errorf("updated contact = %+v, was %+v", a, ayse)
+	}
+	if third.ID == 0 || third.Tags != nil || third.Attributes != nil || !third.LastInboundAt.IsZero() {
+		t.Errorf("bare new contact = %+v", third)
+	}
+	if read := must(s.GetContact(c, burak.ID))(t); read.Name != "Burak" || !slices.Equal(read.Tags, burak.Tags) {
+		t.Errorf("read back %+v, want %+v", read, burak)
+	}
+
+	again := must(s.UpsertContactsByWaID(c, []store.ContactUpsert{
+		{WaID: "905320000001", Tags: []string{}},
+		{WaID: "905320000002", Name: "Burak K.", Seen: t0.Add(time.Hour)},
+	}))(t)
+	if again[0].Tags != nil || again[0].Attributes["plan"] != "altın" {
+		t.Errorf("empty tags in a batch: %+v, want the tags cleared and the attributes kept", again[0])
+	}
+	if again[1].Name != "Burak K." || !again[1].LastInboundAt.Equal(t0.Add(time.Hour)) || again[1].ID != burak.ID {
+		t.Errorf("second batch = %+v", again[1])
+	}
+	if none := must(s.UpsertContactsByWaID(c, nil))(t); len(none) != 0 {
+		t.Errorf("an empty batch returned %+v", none)
+	}
+
+	// A bad upsert refuses the whole batch, naming it.
+	for _, bad := range []struct {
+		us   []store.ContactUpsert
+		says string
+	}{
+		{[]store.ContactUpsert{{WaID: "905320000009"}, {WaID: "905320000009", Name: "again"}}, "repeats"},
+		{[]store.ContactUpsert{{WaID: "905320000009"}, {WaID: "905320000010", UserID: "TR.1"}}, "user_id"},
+		{[]store.ContactUpsert{{WaID: "905320000009"}, {UserID: "TR.1"}}, "wa_id"},
+		{[]store.ContactUpsert{{WaID: "905320000009"}, {WaID: "905320000010", Tags: []string{""}}}, "tags"},
+	} {
+		if _, err := s.UpsertContactsByWaID(c, bad.us); err == nil || !strings.Contains(err.Error(), bad.says) {
+			t.Errorf("batch %+v: %v, want an error saying %s", bad.us, err, bad.says)
+		}
+	}
+	// Inside a transaction that rolls back, nothing of a batch stays.
+	err := s.InTx(c, func(tx store.Queries) error {
+		if _, err := tx.UpsertContactsByWaID(c, []store.ContactUpsert{{WaID: "905320000009"}, {WaID: "905320000001", Name: "X"}}); err != nil {
+			return err
+		}
+		return errors.New("roll back")
+	})
+	if err == nil || err.Error() != "roll back" {
+		t.Fatalf("InTx = %v", err)
+	}
+	if found := must(s.ContactsByWaID(c, []string{"905320000009", "905320000010"}))(t); len(found) != 0 {
+		t.Errorf("refused or rolled back batches stored %+v", found)
+	}
+	if got := must(s.GetContact(c, ayse.ID))(t); got.Name != "Ayşe" {
+		t.Errorf("a rolled back batch renamed Ayşe to %q", got.Name)
+	}
+}

@@ -71,6 +71,7 @@ func run(t *testing.T, h Harness) {
 	t.Run("APITokens", func(t *testing.T) { testAPITokens(t, h) })
 	t.Run("Sessions", func(t *testing.T) { testSessions(t, h) })
 	t.Run("ContactLabels", func(t *testing.T) { testContactLabels(t, h) })
+	t.Run("ContactBatches", func(t *testing.T) { testContactBatches(t, h) })
 	t.Run("Segments", func(t *testing.T) { testSegments(t, h) })
 	t.Run("SegmentFilters", func(t *testing.T) { testSegmentFilters(t, h) })
 	t.Run("SegmentPaging", func(t *testing.T) { testSegmentPaging(t, h) })

@@ -136,6 +136,17 @@ WHERE created_at < @before
       SELECT id FROM conversations
       WHERE cardinality(@phone_number_ids::text[]) = 0 OR phone_number_id = ANY (@phone_number_ids::text[]));
 
+-- name: ExpireConversations :execrows
+-- The state of conversations untouched since @before: the vault behind
+-- the placeholders, the slots, the handoff's transcript. A conversation
+-- with an open ticket is kept whole.
+UPDATE conversations
+SET state = '{}'
+WHERE updated_at < @before
+  AND state <> '{}'
+  AND (cardinality(@phone_number_ids::text[]) = 0 OR phone_number_id = ANY (@phone_number_ids::text[]))
+  AND NOT EXISTS (SELECT 1 FROM tickets t WHERE t.conversation_id = conversations.id AND t.status IN ('queued', 'assigned'));
+
 -- name: ExpireTurns :execrows
 UPDATE turns
 SET trace = '{}'

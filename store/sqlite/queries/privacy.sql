@@ -118,6 +118,17 @@ WHERE created_at < @before
       SELECT id FROM conversations
       WHERE @phone_number_ids = '[]' OR phone_number_id IN (SELECT value FROM json_each(@phone_number_ids)));
 
+-- name: ExpireConversations :execrows
+-- The state of conversations untouched since @before: the vault behind
+-- the placeholders, the slots, the handoff's transcript. A conversation
+-- with an open ticket is kept whole.
+UPDATE conversations
+SET state = '{}'
+WHERE updated_at < @before
+  AND state <> '{}'
+  AND (@phone_number_ids = '[]' OR phone_number_id IN (SELECT value FROM json_each(@phone_number_ids)))
+  AND NOT EXISTS (SELECT 1 FROM tickets t WHERE t.conversation_id = conversations.id AND t.status IN ('queued', 'assigned'));
+
 -- name: ExpireTurns :execrows
 UPDATE turns
 SET trace = '{}'

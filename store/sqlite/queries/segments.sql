@@ -4,9 +4,13 @@
 --
 -- The three member queries share one WHERE clause; keep them the same.
 -- Each filter field is an argument that is NULL when the field is not set:
---   @tags        JSON array: the tags a member has all of
+--   @tags        JSON array, without repeats: the tags a member has all of
 --   @any_tags    JSON array: the tags a member has one of
 --   @attributes  JSON object: the attribute values a member has
+-- Each set is read once (IN of a subquery that names no column of c); a
+-- contact passes @tags when it has as many of them as there are, and
+-- @attributes when as many of its name-value pairs are among them (NUL
+-- joins name and value: neither holds one).
 --   @marketing   1 keeps the contacts not opted out of marketing
 --   @active_since    unix µs: a member wrote at or after it
 --   @inactive_before unix µs: a member did not write at or after it
@@ -38,16 +42,15 @@ WHERE name = @name;
 -- name: CountSegment :one
 SELECT count(*)
 FROM contacts c
-WHERE (@tags IS NULL OR NOT EXISTS (
-           SELECT 1 FROM json_each(@tags) AS w
-           WHERE w.value NOT IN (SELECT t.value FROM json_each(c.tags) AS t)))
+WHERE (@tags IS NULL OR json_array_length(@tags) = (
+           SELECT count(DISTINCT t.value) FROM json_each(c.tags) AS t
+           WHERE t.value IN (SELECT value FROM json_each(@tags))))
   AND (@any_tags IS NULL OR EXISTS (
            SELECT 1 FROM json_each(c.tags) AS t
-           WHERE t.value IN (SELECT w.value FROM json_each(@any_tags) AS w)))
-  AND (@attributes IS NULL OR NOT EXISTS (
-           SELECT 1 FROM json_each(@attributes) AS w
-           WHERE NOT EXISTS (SELECT 1 FROM json_each(c.attributes) AS a
-                             WHERE a.key = w.key AND a.value = w.value)))
+           WHERE t.value IN (SELECT value FROM json_each(@any_tags))))
+  AND (@attributes IS NULL OR (SELECT count(*) FROM json_each(@attributes)) = (
+           SELECT count(*) FROM json_each(c.attributes) AS a
+           WHERE a.key || char(0) || a.value IN (SELECT key || char(0) || value FROM json_each(@attributes))))
   AND (@marketing IS NULL OR c.marketing_opt_out = 0)
   AND (@active_since IS NULL OR c.last_inbound_at >= @active_since)
   AND (@inactive_before IS NULL OR c.last_inbound_at IS NULL OR c.last_inbound_at < @inactive_before)
@@ -58,16 +61,15 @@ WHERE (@tags IS NULL OR NOT EXISTS (
 SELECT c.id, c.wa_id, c.user_id, c.name, c.locale, c.last_inbound_at, c.marketing_opt_out, c.marketing_pref_at,
        c.tags, c.attributes, c.created_at, c.updated_at
 FROM contacts c
-WHERE (@tags IS NULL OR NOT EXISTS (
-           SELECT 1 FROM json_each(@tags) AS w
-           WHERE w.value NOT IN (SELECT t.value FROM json_each(c.tags) AS t)))
+WHERE (@tags IS NULL OR json_array_length(@tags) = (
+           SELECT count(DISTINCT t.value) FROM json_each(c.tags) AS t
+           WHERE t.value IN (SELECT value FROM json_each(@tags))))
   AND (@any_tags IS NULL OR EXISTS (
            SELECT 1 FROM json_each(c.tags) AS t
-           WHERE t.value IN (SELECT w.value FROM json_each(@any_tags) AS w)))
-  AND (@attributes IS NULL OR NOT EXISTS (
-           SELECT 1 FROM json_each(@attributes) AS w
-           WHERE NOT EXISTS (SELECT 1 FROM json_each(c.attributes) AS a
-                             WHERE a.key = w.key AND a.value = w.value)))
+           WHERE t.value IN (SELECT value FROM json_each(@any_tags))))
+  AND (@attributes IS NULL OR (SELECT count(*) FROM json_each(@attributes)) = (
+           SELECT count(*) FROM json_each(c.attributes) AS a
+           WHERE a.key || char(0) || a.value IN (SELECT key || char(0) || value FROM json_each(@attributes))))
   AND (@marketing IS NULL OR c.marketing_opt_out = 0)
   AND (@active_since IS NULL OR c.last_inbound_at >= @active_since)
   AND (@inactive_before IS NULL OR c.last_inbound_at IS NULL OR c.last_inbound_at < @inactive_before)
@@ -80,16 +82,15 @@ LIMIT @limit;
 SELECT c.id, c.wa_id, c.user_id, c.name, c.locale, c.last_inbound_at, c.marketing_opt_out, c.marketing_pref_at,
        c.tags, c.attributes, c.created_at, c.updated_at
 FROM contacts c
-WHERE (@tags IS NULL OR NOT EXISTS (
-           SELECT 1 FROM json_each(@tags) AS w
-           WHERE w.value NOT IN (SELECT t.value FROM json_each(c.tags) AS t)))
+WHERE (@tags IS NULL OR json_array_length(@tags) = (
+           SELECT count(DISTINCT t.value) FROM json_each(c.tags) AS t
+           WHERE t.value IN (SELECT value FROM json_each(@tags))))
   AND (@any_tags IS NULL OR EXISTS (
            SELECT 1 FROM json_each(c.tags) AS t
-           WHERE t.value IN (SELECT w.value FROM json_each(@any_tags) AS w)))
-  AND (@attributes IS NULL OR NOT EXISTS (
-           SELECT 1 FROM json_each(@attributes) AS w
-           WHERE NOT EXISTS (SELECT 1 FROM json_each(c.attributes) AS a
-                             WHERE a.key = w.key AND a.value = w.value)))
+           WHERE t.value IN (SELECT value FROM json_each(@any_tags))))
+  AND (@attributes IS NULL OR (SELECT count(*) FROM json_each(@attributes)) = (
+           SELECT count(*) FROM json_each(c.attributes) AS a
+           WHERE a.key || char(0) || a.value IN (SELECT key || char(0) || value FROM json_each(@attributes))))
   AND (@marketing IS NULL OR c.marketing_opt_out = 0)
   AND (@active_since IS NULL OR c.last_inbound_at >= @active_since)
   AND (@inactive_before IS NULL OR c.last_inbound_at IS NULL OR c.last_inbound_at < @inactive_before)
