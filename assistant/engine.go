@@ -278,6 +278,8 @@ type Trace struct {
 	Usage     llm.Usage           `json:"usage"`
 	StagesMS  map[string]float64  `json:"stages_ms"`
 	Handoff   *HandoffTraceRecord `json:"handoff,omitempty"`
+	// Campaign is the campaign the user answers (Input.Campaign).
+	Campaign string `json:"campaign,omitempty"`
 }
 
 // HandoffTraceRecord is the trace's note of a handoff.
@@ -294,6 +296,7 @@ func (t *turn) stage(name string, since time.Time) {
 func (e *Engine) Respond(ctx context.Context, in Input) (Reply, error) {
 	t := &turn{in: in, st: ParseState(in.Conversation.State), started: time.Now()}
 	t.trace.StagesMS = map[string]float64{}
+	t.trace.Campaign = in.Campaign
 	if e.deps.Chat != nil {
 		// The model never sees the user's personal data: placeholders
 		// stand for it, the conversation's vault keeps the values.
@@ -634,6 +637,7 @@ func (e *Engine) pack(ctx context.Context, t *turn) {
 	c := t.in.Contact
 	h.Contact = ContactProfile{Name: c.Name, WaID: c.WaID, Locale: c.Locale, MarketingOptOut: c.MarketingOptOut, FirstSeen: c.CreatedAt}
 	h.At = e.deps.Now().UTC()
+	h.Campaign = t.in.Campaign
 	var msgs []store.Message
 	if t.in.Transcript != nil {
 		var err error

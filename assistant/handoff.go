@@ -40,6 +40,9 @@ type Handoff struct {
 	Contact    ContactProfile    `json:"contact"`
 	Transcript []TranscriptLine  `json:"transcript"`
 	At         time.Time         `json:"at"`
+	// Campaign is the campaign the user was answering when the turn
+	// handed off (Input.Campaign): the agent sees what they received.
+	Campaign string `json:"campaign,omitempty"`
 }
 
 // ContactProfile is what the agent sees of the customer.

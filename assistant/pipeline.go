@@ -29,6 +29,11 @@ type Input struct {
 	// Consents are the contact's current consent records, one per
 	// purpose at most (store.CurrentConsents).
 	Consents []store.Consent
+	// Campaign names the campaign whose message the contact got in this
+	// conversation within the 24 hours before the turn
+	// (store.CampaignOfReply), when there is one: the user is answering
+	// it. The engine records it in the trace and the handoff pack.
+	Campaign string
 }
 
 // Reply is a responder's answer to one turn and why.
@@ -139,6 +144,11 @@ func (p *Pipeline) Handle(ctx context.Context, j jobs.Job) error {
 	in := Input{Conversation: conv, Contact: contact, Pending: pending, Consents: consents, Transcript: func(ctx context.Context) ([]store.Message, error) {
 		return p.store.ListMessages(ctx, conv.ID)
 	}}
+	if c, err := p.store.CampaignOfReply(ctx, conv.ID, time.Now()); err == nil {
+		in.Campaign = c.Name
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
 
 	if conv.Mode == store.ModeBot && p.reopen > 0 {
 		if err := p.reopenTicket(ctx, &in); err != nil {

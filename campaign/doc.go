@@ -1,12 +1,66 @@
-// Package campaign owns broadcasts to contacts. What exists today is the
-// audience side: ImportContacts reads a CSV file of contacts (phone numbers
-// normalised to E.164, names, languages, tags, marketing consent and any
-// other column as an attribute) into the store, in batches of one
-// transaction each; segments, saved filters over those contacts, live in the
-// store (store.Segments) and are counted, sampled and paged through there.
-// Sending approved templates to a segment comes next, on the same contracts.
+// Package campaign owns broadcasts to contacts: the audience (contacts
+// imported from CSV files, segments of them in the store) and campaigns,
+// which send one approved template to a segment's members, once each.
+//
+// ImportContacts reads a CSV file of contacts (phone numbers normalised to
+// E.164, names, languages, tags, marketing consent and any other column as
+// an attribute) into the store, in batches of one transaction each; a
+// consent "no" is recorded as a refusal, a "yes" as a grant only for a
+// contact without any marketing record, so a file never resubscribes
+// someone who opted out.
+//
+// A Service makes campaigns (Create checks the template against the
+// approved ones of the configuration, the parameters against its
+// placeholders, the segment), and moves them through their states:
+//
+//	draft ──Schedule──▶ scheduled ──(due)──┐
+//	  │                    │ Start          ▼
+//	  └──────Start─────────┴──────────▶ running ◀──Resume── paused
+//	                                     │  └──Pause──────────▲
+//	                                     ▼ (all queued or skipped)
+//	                                    done
+//	Cancel: draft, scheduled, running or paused ──▶ cancelled
+//
+// Each move is a compare-and-set on the campaign's status in one
+// transaction with its audit entry and, when it starts or resumes the
+// campaign, its job; a move the state machine refuses is an error wrapping
+// store.ErrIllegalMove that names both statuses.
+//
+// Sending is two job kinds. KindStart starts a scheduled campaign when it is
+// due; RunScheduler (every instance, every 30 s in yanit serve) starts any
+// due campaign whose job was lost; of instances racing, one wins the move.
+// KindRun (one at a time per campaign: its key) first materialises the
+// recipients, paging the segment's members (as its filter was when the
+// campaign started) into recipient rows, pending or skipped by the consent
+// rule: marketing templates need a granted marketing consent (or, with
+// RequireNotOptedOut, no opt-out), utility and authentication templates no
+// opt-out (or nothing, with RequireAny). It then queues the messages: a
+// batch of pending recipients per transaction, each message written
+// through channel.Queue into the contact's open conversation and the
+// recipient marked queued with its id in the same transaction. The outbox's
+// Sender delivers them, paced by the number's limiter, retried by Meta's
+// error codes; status webhooks update them.
+//
+// Once per recipient: a recipient row is unique per campaign and contact,
+// and becomes queued only in the transaction that writes its message, so a
+// crash anywhere resumes from the last commit with nobody queued twice.
+// The one window for a second send is the Sender's (WhatsApp accepted, the
+// wamid not yet recorded); the status webhooks' outbox tag reconciles it,
+// and a copy found that way is counted (store.CampaignStats.Duplicates).
+//
+// Pacing: the sender queues more only while the outbox holds fewer send jobs
+// than Options.Backlog (two seconds of the number's rate by default), so
+// the replies of the assistant and the agents never wait behind a whole
+// campaign; and with a daily unique-user limit, recipients past it wait
+// for a later run instead of being skipped.
+//
+// A reply to a campaign's message within 24 hours reaches the assistant
+// with the campaign's name (assistant.Input.Campaign, from
+// store.CampaignOfReply), recorded in the turn's trace and a handoff's pack.
 //
 // Concurrency: ImportContacts holds no state between calls; imports may run
 // at the same time as each other and as the webhooks that upsert contacts,
-// since every write is an upsert keyed on the contact's wa_id.
+// since every write is an upsert keyed on the contact's wa_id. A Service
+// holds only its options: any number of them, in any number of processes,
+// may act on one store.
 package campaign

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/yanit/yanit/privacy"
 	"github.com/yanit/yanit/store"
 )
 
@@ -44,9 +45,13 @@ type ImportOptions struct {
 	// BatchSize is how many rows each transaction writes: 1 to
 	// MaxBatchSize, DefaultBatchSize when 0.
 	BatchSize int
-	// Now is the time a consent "no" is recorded at; the current time when
-	// zero.
+	// Now is the time the consents of the file are recorded at; the
+	// current time when zero.
 	Now time.Time
+	// Actor is who the consent records' audit entries name (the user of
+	// an API call, privacy.ActorCLI for the command line);
+	// privacy.ActorSystem when empty.
+	Actor privacy.Actor
 }
 
 // ImportResult counts what ImportContacts did with the rows of a file.
@@ -66,6 +71,9 @@ type ImportResult struct {
 	// opted out of marketing messages: an import never resumes marketing
 	// for a contact who stopped it; only the contact can.
 	OptOutsKept int
+	// Consents counts the marketing consent records the import wrote:
+	// granted ones for "yes" and refused ones for "no".
+	Consents int
 	// Errors are the rows not imported, in file order.
 	Errors []RowError
 }
@@ -89,10 +97,13 @@ func (e RowError) Error() string { return fmt.Sprintf("line %d: %s", e.Line, e.R
 // a language when the cell is not empty; the tags, replacing the contact's,
 // when the file has a tags column (an empty cell clears them); each
 // attribute column (an empty cell removes that attribute); attributes of
-// columns the file does not have are kept. Consent "no" records a marketing
-// opt-out (store.SetMarketingPreference at opt.Now); "yes" changes nothing
-// for a contact who may receive marketing messages, and never resumes one
-// who opted out (see ImportResult.OptOutsKept); empty leaves it.
+// columns the file does not have are kept. Consent "no" records a refused
+// marketing consent (privacy.RecordConsent, source import, at opt.Now,
+// audited), which opts the contact out of marketing messages, unless they
+// are opted out already; "yes" records a granted one only for a contact
+// who has no marketing consent record yet and is not opted out, so that a
+// file imported again never resumes someone who opted out (see
+// ImportResult.OptOutsKept); empty leaves it.
 //
 // A bad row (a phone number that is not valid, a field count other than
 // the header's, an unknown consent, a language that is not a tag, a field
@@ -103,7 +114,9 @@ func (e RowError) Error() string { return fmt.Sprintf("line %d: %s", e.Line, e.R
 //
 // The rows are written in batches of opt.BatchSize, one transaction each:
 // one query reads the batch's known contacts, one batch upsert writes the
-// ones its rows change, and each new opt-out is one more statement. A batch
+// ones its rows change, one more reads the current marketing consents of
+// the known contacts whose rows say "yes", and each consent recorded is two
+// more (the record and its audit entry). A batch
 // that fails to write stops the import with an error naming its lines; the
 // result counts the batches written before.
 func ImportContacts(ctx context.Context, st store.Store, r io.Reader, opt ImportOptions) (ImportResult, error) {
@@ -140,7 +153,7 @@ func ImportContacts(ctx context.Context, st store.Store, r io.Reader, opt Import
 		if len(batch) == 0 {
 			return nil
 		}
-		err := importBatch(ctx, st, batch, opt.Now, &res)
+		err := importBatch(ctx, st, batch, opt, &res)
 		batch = batch[:0]
 		return err
 	}
@@ -201,6 +214,9 @@ func (o ImportOptions) withDefaults() (ImportOptions, error) {
 	}
 	if o.Now.IsZero() {
 		o.Now = time.Now()
+	}
+	if o.Actor.Name == "" {
+		o.Actor = privacy.ActorSystem
 	}
 	return o, nil
 }
@@ -379,8 +395,9 @@ func parseTags(s string) []string {
 // importBatch writes rows in one transaction and adds what it did to res
 // once it is committed. It reads the batch's contacts in one query, works
 // out in memory what each row changes, in file order, then writes the
-// contacts that changed in one batch upsert, and the opt-outs.
-func importBatch(ctx context.Context, st store.Store, rows []row, now time.Time, res *ImportResult) error {
+// contacts that changed in one batch upsert, and the consents.
+func importBatch(ctx context.Context, st store.Store, rows []row, opt ImportOptions, res *ImportResult) error {
+	now := opt.Now
 	waIDs := make([]string, len(rows))
 	for i, r := range rows {
 		waIDs[i] = r.waID
@@ -396,12 +413,16 @@ func importBatch(ctx context.Context, st store.Store, rows []row, now time.Time,
 		for _, c := range found {
 			known[c.WaID] = c
 		}
+		recorded, err := marketingRecorded(ctx, tx, rows, known)
+		if err != nil {
+			return err
+		}
 		writes := make(map[string]*write, len(rows))
 		var order []string // the wa_ids of writes, first seen first
 		for _, r := range rows {
 			w := writes[r.waID]
 			if w == nil {
-				w = &write{upsert: store.ContactUpsert{WaID: r.waID}}
+				w = &write{upsert: store.ContactUpsert{WaID: r.waID}, hadMarketing: recorded[r.waID]}
 				writes[r.waID] = w
 				order = append(order, r.waID)
 			}
@@ -431,10 +452,13 @@ func importBatch(ctx context.Context, st store.Store, rows []row, now time.Time,
 			known[c.WaID] = c
 		}
 		for _, id := range order {
-			if writes[id].optOut {
-				if _, err := tx.SetMarketingPreference(ctx, known[id].ID, true, now); err != nil {
+			w := writes[id]
+			for _, c := range w.consents {
+				c.ContactID, c.Purpose, c.Source, c.At = known[id].ID, store.PurposeMarketing, store.ConsentByImport, now
+				if _, err := privacy.RecordConsent(ctx, tx, c, opt.Actor); err != nil {
 					return err
 				}
+				done.Consents++
 			}
 		}
 		return nil
@@ -446,7 +470,38 @@ func importBatch(ctx context.Context, st store.Store, rows []row, now time.Time,
 	res.Updated += done.Updated
 	res.Unchanged += done.Unchanged
 	res.OptOutsKept += done.OptOutsKept
+	res.Consents += done.Consents
 	return nil
+}
+
+// marketingRecorded returns the wa_ids of the known contacts of rows
+// whose rows say "yes" and who have a marketing consent record already:
+// an import's "yes" records nothing for them.
+func marketingRecorded(ctx context.Context, tx store.Queries, rows []row, known map[string]store.Contact) (map[string]bool, error) {
+	var ids []int64
+	byID := map[int64]string{}
+	for _, r := range rows {
+		c, ok := known[r.waID]
+		if r.consent != consentYes || !ok {
+			continue
+		}
+		if _, seen := byID[c.ID]; !seen {
+			ids = append(ids, c.ID)
+			byID[c.ID] = r.waID
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	consents, err := tx.MarketingConsents(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]bool, len(consents))
+	for id := range consents {
+		out[byID[id]] = true
+	}
+	return out, nil
 }
 
 // write is what a batch writes for one contact.
@@ -456,8 +511,12 @@ type write struct {
 	upsert store.ContactUpsert
 	// upsertNeeded is set when the contact is new or upsert changes it.
 	upsertNeeded bool
-	// optOut records a marketing opt-out.
-	optOut bool
+	// consents are the marketing consents to record, in row order (the
+	// last one is the contact's current choice): Granted is set for "yes".
+	consents []store.Consent
+	// hadMarketing is set when the contact has a marketing consent record,
+	// stored before or written by an earlier row of the batch.
+	hadMarketing bool
 }
 
 // apply makes the contact cur (a new one when !exists) hold what r sets,
@@ -487,14 +546,22 @@ func (r row) apply(cur *store.Contact, exists bool, w *write, now time.Time, don
 	w.upsertNeeded = w.upsertNeeded || changed
 	switch r.consent {
 	case consentNo:
-		// As SetMarketingPreference decides: a preference recorded at now
-		// or later stays.
+		// As RecordConsent decides: a preference recorded at now or later
+		// stays.
 		if !cur.MarketingOptOut && (cur.MarketingPrefAt.IsZero() || cur.MarketingPrefAt.Before(now)) {
-			cur.MarketingOptOut, cur.MarketingPrefAt, w.optOut, changed = true, now, true, true
+			cur.MarketingOptOut, cur.MarketingPrefAt, changed = true, now, true
+			w.consents = append(w.consents, store.Consent{Granted: false})
+			w.hadMarketing = true
 		}
 	case consentYes:
-		if cur.MarketingOptOut {
+		switch {
+		case cur.MarketingOptOut:
 			done.OptOutsKept++
+		case !w.hadMarketing:
+			// The first marketing record of the contact: a file never
+			// changes a choice recorded before, theirs or an import's.
+			w.consents = append(w.consents, store.Consent{Granted: true})
+			w.hadMarketing, changed = true, true
 		}
 	}
 	return changed

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/yanit/yanit/campaign"
+	"github.com/yanit/yanit/privacy"
 	"github.com/yanit/yanit/store"
 	"github.com/yanit/yanit/store/postgres/pgtest"
 	"github.com/yanit/yanit/store/sqlite"
@@ -182,7 +183,8 @@ func TestImportUpdatesWhatTheFileHolds(t *testing.T) {
 func TestImportConsent(t *testing.T) {
 	onStores(t, func(t *testing.T, st store.Store) {
 		ctx := t.Context()
-		// A contact who wrote STOP on WhatsApp.
+		// A contact who wrote STOP on WhatsApp (no consent record: the
+		// flag alone, as user_preferences before consents existed).
 		stopped, err := st.UpsertContact(ctx, store.ContactUpsert{WaID: "905321234567"})
 		if err != nil {
 			t.Fatal(err)
@@ -190,20 +192,86 @@ func TestImportConsent(t *testing.T) {
 		if _, err := st.SetMarketingPreference(ctx, stopped.ID, true, time.Now().Add(-time.Hour)); err != nil {
 			t.Fatal(err)
 		}
-		res := importString(t, st, "phone,consent\n0532 123 45 67,yes\n0533 765 43 21,no\n0544 111 22 33,Evet\n", campaign.ImportOptions{})
-		wantCounts(t, "consents", res, 3, 2, 0, 1, 0)
-		if res.OptOutsKept != 1 {
-			t.Errorf("%d opt-outs kept, want 1", res.OptOutsKept)
+		// A contact who refused with a button last week: their record is
+		// theirs, the file must not add one.
+		refused, err := st.UpsertContact(ctx, store.ContactUpsert{WaID: "905551112233"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.RecordConsent(ctx, store.Consent{ContactID: refused.ID, Purpose: store.PurposeMarketing,
+			Granted: false, Source: store.ConsentByButton, At: time.Now().Add(-7 * 24 * time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		const file = "phone,consent\n0532 123 45 67,yes\n0533 765 43 21,no\n0544 111 22 33,Evet\n0555 111 22 33,yes\n"
+		first := time.Now().Add(-time.Minute).UTC().Truncate(time.Millisecond)
+		res := importString(t, st, file, campaign.ImportOptions{Now: first, Actor: privacy.ActorCLI})
+		wantCounts(t, "consents", res, 4, 2, 0, 2, 0)
+		if res.OptOutsKept != 2 || res.Consents != 2 {
+			t.Errorf("%d opt-outs kept, %d consents recorded; want 2 and 2", res.OptOutsKept, res.Consents)
 		}
 		if c := contactByWaID(t, st, "905321234567"); !c.MarketingOptOut {
 			t.Error("an import's yes resumed marketing for a contact who stopped it")
 		}
-		if c := contactByWaID(t, st, "905337654321"); !c.MarketingOptOut {
-			t.Error("an import's no did not opt the contact out")
+		if c := contactByWaID(t, st, "905551112233"); !c.MarketingOptOut {
+			t.Error("an import's yes resumed marketing for a contact who refused it")
+		}
+		no, yes := contactByWaID(t, st, "905337654321"), contactByWaID(t, st, "905441112233")
+		if !no.MarketingOptOut || yes.MarketingOptOut {
+			t.Errorf("opted out: no %v, yes %v; want true, false", no.MarketingOptOut, yes.MarketingOptOut)
+		}
+		for _, tc := range []struct {
+			c       store.Contact
+			granted bool
+			action  string
+		}{{yes, true, "consent.given"}, {no, false, "consent.refused"}} {
+			cur, err := st.CurrentConsents(ctx, tc.c.ID)
+			if err != nil || len(cur) != 1 || cur[0].Purpose != store.PurposeMarketing || cur[0].Granted != tc.granted ||
+				cur[0].Source != store.ConsentByImport || !cur[0].At.Equal(first) {
+				t.Errorf("consents of %s: %+v, %v; want one marketing record, granted %v, by import at %v",
+					tc.c.WaID, cur, err, tc.granted, first)
+			}
+			audit, err := st.ListAudit(ctx, store.AuditFilter{Target: privacy.ContactTarget(tc.c.ID)})
+			if err != nil || len(audit) != 1 || audit[0].Action != tc.action || audit[0].Actor != privacy.ActorCLI.Name {
+				t.Errorf("audit of %s: %+v, %v; want one %s by cli", tc.c.WaID, audit, err, tc.action)
+			}
+		}
+		if cur, err := st.CurrentConsents(ctx, stopped.ID); err != nil || len(cur) != 0 {
+			t.Errorf("the stopped contact got consent records %+v, %v", cur, err)
 		}
 		n, err := st.CountSegment(ctx, store.SegmentFilter{Consent: store.SegmentConsentMarketing}, time.Time{})
 		if err != nil || n != 1 {
 			t.Errorf("contacts open to marketing: %d, %v; want 1 (0544…)", n, err)
+		}
+
+		// The contact opts out on WhatsApp; the same file imported again
+		// must not resubscribe them, nor record anything new.
+		if _, err := privacy.RecordConsent(ctx, st, store.Consent{ContactID: yes.ID, Purpose: store.PurposeMarketing,
+			Source: store.ConsentByKeyword, At: first.Add(30 * time.Second)}, privacy.Actor{}); err != nil {
+			t.Fatal(err)
+		}
+		res = importString(t, st, file, campaign.ImportOptions{Actor: privacy.ActorCLI})
+		wantCounts(t, "the same file again", res, 4, 0, 0, 4, 0)
+		if res.Consents != 0 || res.OptOutsKept != 3 {
+			t.Errorf("again: %d consents recorded, %d opt-outs kept; want 0 and 3", res.Consents, res.OptOutsKept)
+		}
+		if c := contactByWaID(t, st, "905441112233"); !c.MarketingOptOut {
+			t.Error("importing the file again resubscribed a contact who opted out")
+		}
+		if all, err := st.ListConsents(ctx, yes.ID); err != nil || len(all) != 2 {
+			t.Errorf("records of the contact who opted out: %d, %v; want 2 (the import's, theirs)", len(all), err)
+		}
+
+		// A known contact without a record gets one granted record; "yes"
+		// imported again adds none.
+		known, err := st.UpsertContact(ctx, store.ContactUpsert{WaID: "905061234567"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 2 {
+			importString(t, st, "phone,consent\n0506 123 45 67,yes\n", campaign.ImportOptions{})
+		}
+		if all, err := st.ListConsents(ctx, known.ID); err != nil || len(all) != 1 || !all[0].Granted {
+			t.Errorf("records after two imports with yes: %+v, %v; want one granted", all, err)
 		}
 	})
 }

@@ -183,7 +183,16 @@ func (r *Receiver) status(ctx context.Context, s whatsapp.Status) (string, error
 			return "unknown", nil // a message sent by another system on this number
 		}
 		if err := r.store.RecordSend(ctx, id, s.WAMID, s.Timestamp); err != nil {
-			if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrConflict) {
+			if errors.Is(err, store.ErrConflict) {
+				// The message has another wamid: WhatsApp accepted it twice
+				// (a send in flight at a crash, sent again after it).
+				if err := r.store.RecordDuplicateSend(ctx, id, s.WAMID); err != nil {
+					return "", err
+				}
+				r.log.Warn("a message was sent twice", slog.Int64("outbox_id", id), slog.String("wamid", s.WAMID))
+				return "duplicate", nil
+			}
+			if errors.Is(err, store.ErrNotFound) {
 				r.log.Warn("status names an outbox id that does not match", slog.Int64("outbox_id", id), slog.String("wamid", s.WAMID))
 				return "unknown", nil
 			}

@@ -30,6 +30,7 @@ type Config struct {
 	Assistants []Assistant `mapstructure:"assistants" yaml:"assistants"`
 	Inbox      Inbox       `mapstructure:"inbox" yaml:"inbox"`
 	Privacy    Privacy     `mapstructure:"privacy" yaml:"privacy"`
+	Campaigns  Campaigns   `mapstructure:"campaigns" yaml:"campaigns"`
 	Jobs       Jobs        `mapstructure:"jobs" yaml:"jobs"`
 	Log        Log         `mapstructure:"log" yaml:"log"`
 }
@@ -192,6 +193,30 @@ type Tools struct {
 	File string `mapstructure:"file" yaml:"file"`
 }
 
+// Campaigns configures broadcasts: who may receive each category of
+// template, and the pace.
+type Campaigns struct {
+	// MarketingRequires is who receives marketing templates: consent (a
+	// granted marketing consent is the contact's current one; the default)
+	// or not_opted_out (anyone who did not stop marketing messages).
+	MarketingRequires string `mapstructure:"marketing_requires" yaml:"marketing_requires"`
+	// UtilityRequires is who receives utility and authentication
+	// templates: not_opted_out (the default) or any.
+	UtilityRequires string `mapstructure:"utility_requires" yaml:"utility_requires"`
+	// DailyUniqueLimit is the business portfolio's messaging limit: the
+	// unique users campaigns may reach in 24 hours (250, 2000, 10000,
+	// 100000); 0 is unlimited. Recipients past it wait, they are not
+	// skipped.
+	DailyUniqueLimit int `mapstructure:"daily_unique_limit" yaml:"daily_unique_limit"`
+	// BatchSize is how many recipients one transaction queues.
+	BatchSize int `mapstructure:"batch_size" yaml:"batch_size"`
+	// Backlog bounds the outbox: a campaign queues more messages only
+	// while fewer send jobs than this wait, so that the replies of the
+	// assistant and the agents never queue behind a whole campaign. 0 is
+	// two seconds of whatsapp.rate_per_second.
+	Backlog int `mapstructure:"backlog" yaml:"backlog"`
+}
+
 // Jobs tunes the background job runner.
 type Jobs struct {
 	Concurrency  int           `mapstructure:"concurrency" yaml:"concurrency"`
@@ -215,11 +240,12 @@ func Default() Config {
 			APIVersion:    "v24.0",
 			RatePerSecond: 80,
 		},
-		LLM:     LLM{Provider: "local", APIType: "openai", Timeout: 30 * time.Second, MaxRetries: 3},
-		Inbox:   Inbox{Hours: Hours{TimeZone: "Europe/Istanbul"}, WaitNoticeEvery: 3 * time.Minute, MaxWaitNotices: 3, Assignment: "manual", CSAT: true},
-		Privacy: Privacy{Region: "TR", RetentionEvery: time.Hour},
-		Jobs:    Jobs{Concurrency: 8, PollInterval: 250 * time.Millisecond, Lease: 30 * time.Second},
-		Log:     Log{Level: "info", Format: "text"},
+		LLM:       LLM{Provider: "local", APIType: "openai", Timeout: 30 * time.Second, MaxRetries: 3},
+		Inbox:     Inbox{Hours: Hours{TimeZone: "Europe/Istanbul"}, WaitNoticeEvery: 3 * time.Minute, MaxWaitNotices: 3, Assignment: "manual", CSAT: true},
+		Privacy:   Privacy{Region: "TR", RetentionEvery: time.Hour},
+		Campaigns: Campaigns{MarketingRequires: "consent", UtilityRequires: "not_opted_out", BatchSize: 500},
+		Jobs:      Jobs{Concurrency: 8, PollInterval: 250 * time.Millisecond, Lease: 30 * time.Second},
+		Log:       Log{Level: "info", Format: "text"},
 	}
 }
 
@@ -377,6 +403,18 @@ func (c Config) Validate(mode Mode) error {
 	}
 	if c.LLM.MaxRetries < 0 || c.LLM.MaxRetries > 10 {
 		return bad("llm.max_retries", "must be between 0 and 10")
+	}
+	switch {
+	case c.Campaigns.MarketingRequires != "consent" && c.Campaigns.MarketingRequires != "not_opted_out":
+		return bad("campaigns.marketing_requires", fmt.Sprintf("%q: want consent or not_opted_out", c.Campaigns.MarketingRequires))
+	case c.Campaigns.UtilityRequires != "any" && c.Campaigns.UtilityRequires != "not_opted_out":
+		return bad("campaigns.utility_requires", fmt.Sprintf("%q: want any or not_opted_out", c.Campaigns.UtilityRequires))
+	case c.Campaigns.DailyUniqueLimit < 0:
+		return bad("campaigns.daily_unique_limit", "must be 0 (unlimited) or more")
+	case c.Campaigns.BatchSize < 1 || c.Campaigns.BatchSize > 10000:
+		return bad("campaigns.batch_size", "must be between 1 and 10000")
+	case c.Campaigns.Backlog < 0:
+		return bad("campaigns.backlog", "must be 0 (two seconds of sends) or more")
 	}
 	if c.Jobs.Concurrency < 1 || c.Jobs.Concurrency > 1024 {
 		return bad("jobs.concurrency", "must be between 1 and 1024")

@@ -46,6 +46,10 @@ jobs:
 		{"file int", cfg.Jobs.Concurrency, 3},
 		{"default fills the rest", cfg.DataDir, "./data"},
 		{"default graph url", cfg.WhatsApp.GraphURL, "https://graph.facebook.com"},
+		{"default marketing rule", cfg.Campaigns.MarketingRequires, "consent"},
+		{"default utility rule", cfg.Campaigns.UtilityRequires, "not_opted_out"},
+		{"no daily limit by default", cfg.Campaigns.DailyUniqueLimit, 0},
+		{"default batch", cfg.Campaigns.BatchSize, 500},
 	}
 	for _, c := range checks {
 		if c.got != c.want {
@@ -74,6 +78,14 @@ func TestLoadErrorsNameTheKey(t *testing.T) {
 		{name: "serve needs app secret", env: without(full, "YANIT_WHATSAPP_APP_SECRET"), mode: Serve, want: "whatsapp.app_secret: is required"},
 		{name: "serve needs verify token", env: without(full, "YANIT_WHATSAPP_VERIFY_TOKEN"), mode: Serve, want: "whatsapp.verify_token: is required"},
 		{name: "not yaml", file: "http: [\n", mode: Tool, want: "reading"},
+		{name: "bad marketing rule", env: map[string]string{"YANIT_CAMPAIGNS_MARKETING_REQUIRES": "any"}, mode: Tool,
+			want: `campaigns.marketing_requires: "any": want consent or not_opted_out`},
+		{name: "bad utility rule", file: "campaigns:\n  utility_requires: consent\n", mode: Tool,
+			want: `campaigns.utility_requires: "consent": want any or not_opted_out`},
+		{name: "negative daily limit", env: map[string]string{"YANIT_CAMPAIGNS_DAILY_UNIQUE_LIMIT": "-1"}, mode: Tool,
+			want: "campaigns.daily_unique_limit"},
+		{name: "huge batch", file: "campaigns:\n  batch_size: 20000\n", mode: Tool, want: "campaigns.batch_size"},
+		{name: "negative backlog", file: "campaigns:\n  backlog: -5\n", mode: Tool, want: "campaigns.backlog"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

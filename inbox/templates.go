@@ -69,6 +69,29 @@ func (t Template) Render(params []string) string {
 	})
 }
 
+// Content is the message that sends t with params in its placeholders,
+// in order: as many params as t has placeholders, each (spaces around it
+// trimmed) 1 to MaxTemplateParam characters on one line. An error names
+// the template or the parameter that is wrong.
+func (t Template) Content(params []string) (*whatsapp.Template, error) {
+	if len(params) != t.Params {
+		return nil, fmt.Errorf("template %q takes %d parameters, got %d", t.Name, t.Params, len(params))
+	}
+	var body []whatsapp.Parameter
+	for n, p := range params {
+		p = strings.TrimSpace(p)
+		if p == "" || len([]rune(p)) > MaxTemplateParam || strings.ContainsAny(p, "\n\t") {
+			return nil, fmt.Errorf("parameter %d must be 1 to %d characters on one line", n+1, MaxTemplateParam)
+		}
+		body = append(body, whatsapp.TextParam(p))
+	}
+	var components []whatsapp.Component
+	if len(body) > 0 {
+		components = []whatsapp.Component{{Type: whatsapp.ComponentBody, Parameters: body}}
+	}
+	return &whatsapp.Template{Name: t.Name, Language: t.Language, Components: components}, nil
+}
+
 // Templates returns the approved templates, by name and language.
 func (s *Service) Templates() []Template { return s.templates }
 
@@ -81,21 +104,10 @@ func (s *Service) SendTemplate(ctx context.Context, u store.User, id int64, name
 		return store.Message{}, fmt.Errorf("%w: no approved template %q in %q", ErrInvalid, name, language)
 	}
 	tmpl := s.templates[i]
-	if len(params) != tmpl.Params {
-		return store.Message{}, fmt.Errorf("%w: template %q takes %d parameters, got %d", ErrInvalid, name, tmpl.Params, len(params))
+	content, err := tmpl.Content(params)
+	if err != nil {
+		return store.Message{}, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
-	var body []whatsapp.Parameter
-	for n, p := range params {
-		p = strings.TrimSpace(p)
-		if p == "" || len([]rune(p)) > MaxTemplateParam || strings.ContainsAny(p, "\n\t") {
-			return store.Message{}, fmt.Errorf("%w: parameter %d must be 1 to %d characters on one line", ErrInvalid, n+1, MaxTemplateParam)
-		}
-		body = append(body, whatsapp.TextParam(p))
-	}
-	var components []whatsapp.Component
-	if len(body) > 0 {
-		components = []whatsapp.Component{{Type: whatsapp.ComponentBody, Parameters: body}}
-	}
-	return s.send(ctx, u, id, &whatsapp.Template{Name: name, Language: language, Components: components}, false,
+	return s.send(ctx, u, id, content, false,
 		"template", map[string]any{"name": name, "language": language}, tmpl.Render(params))
 }

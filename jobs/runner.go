@@ -48,6 +48,12 @@ type Config struct {
 // Runner claims jobs from a Queue and runs their handlers. Work for one key
 // never runs concurrently; that is the Queue's Claim rule, so it holds across
 // runners and processes sharing a database.
+//
+// It claims when Notify is called, at every poll, and when jobs finish: then
+// only once a batch of slots is free (a quarter of Concurrency), so that a
+// runner kept busy by many short jobs (a campaign's sends) claims them
+// several at a time instead of one query per job. A slot freed meanwhile
+// waits for the batch, a Notify or the next poll, whichever comes first.
 type Runner struct {
 	q        Queue
 	cfg      Config
@@ -56,6 +62,8 @@ type Runner struct {
 	kinds    []string
 
 	wake     chan struct{}
+	freed    chan struct{} // a job finished
+	batch    int           // free slots a finished job's claim waits for
 	mu       sync.Mutex
 	inflight map[int64]context.CancelFunc
 	wg       sync.WaitGroup
@@ -86,6 +94,8 @@ func NewRunner(q Queue, cfg Config) (*Runner, error) {
 		q: q, cfg: cfg, log: log,
 		handlers: map[string]Handler{},
 		wake:     make(chan struct{}, 1),
+		freed:    make(chan struct{}, 1),
+		batch:    max(cfg.Concurrency/4, 1),
 		inflight: map[int64]context.CancelFunc{},
 	}, nil
 }
@@ -147,24 +157,28 @@ func (r *Runner) poll(ctx, workCtx context.Context) {
 	defer tick.Stop()
 	beat := time.NewTicker(r.cfg.Lease / 3)
 	defer beat.Stop()
+	least := 1 // free slots worth a claim
 	for {
-		r.claim(ctx, workCtx)
+		r.claim(ctx, workCtx, least)
+		least = 1
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
 		case <-r.wake:
+		case <-r.freed:
+			least = r.batch
 		case <-beat.C:
 			r.heartbeat(ctx)
 		}
 	}
 }
 
-func (r *Runner) claim(ctx, workCtx context.Context) {
+func (r *Runner) claim(ctx, workCtx context.Context, least int) {
 	r.mu.Lock()
 	free := r.cfg.Concurrency - len(r.inflight)
 	r.mu.Unlock()
-	if free <= 0 || len(r.kinds) == 0 {
+	if free <= 0 || free < least || len(r.kinds) == 0 {
 		return
 	}
 	claimed, err := r.q.Claim(ctx, ClaimParams{Worker: r.cfg.Worker, Kinds: r.kinds, Limit: free, Lease: r.cfg.Lease})
@@ -215,7 +229,11 @@ func (r *Runner) run(ctx context.Context, cancel context.CancelFunc, j Job) {
 		r.mu.Lock()
 		delete(r.inflight, j.ID)
 		r.mu.Unlock()
-		r.Notify() // a slot is free, and the next job of this key may be due
+		// A slot is free, and the next job of this key may be due.
+		select {
+		case r.freed <- struct{}{}:
+		default:
+		}
 	}()
 	err := r.safeCall(ctx, j)
 	// The outcome is recorded even when the work context was cancelled.

@@ -177,3 +177,55 @@ func TestStopWaitsForRunningJobs(t *testing.T) {
 		t.Fatalf("hard-stopped job = %s, want it left to run again", got.State)
 	}
 }
+
+// countingQueue counts the claims made through it.
+type countingQueue struct {
+	jobs.Queue
+	claims atomic.Int32
+}
+
+func (q *countingQueue) Claim(ctx context.Context, p jobs.ClaimParams) ([]jobs.Job, error) {
+	q.claims.Add(1)
+	return q.Queue.Claim(ctx, p)
+}
+
+// A runner busy with many short jobs claims them a batch at a time (a
+// quarter of its slots), not one query per finished job, and still runs
+// them all.
+func TestClaimsInBatches(t *testing.T) {
+	const n, concurrency = 200, 16
+	q := newQueue(t)
+	ctx := context.Background()
+	for range n {
+		if _, err := q.Enqueue(ctx, jobs.EnqueueParams{Kind: "short"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cq := &countingQueue{Queue: q}
+	// Polls never come: only the start and finished jobs claim.
+	r, err := jobs.NewRunner(cq, jobs.Config{Worker: "w", Concurrency: concurrency, PollInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var done atomic.Int32
+	if err := r.Handle("short", func(context.Context, jobs.Job) error { done.Add(1); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	r.Start()
+	deadline := time.Now().Add(30 * time.Second)
+	for done.Load() < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d jobs ran in 30 s", done.Load(), n)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := r.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// The first claim takes 16; every later one waits for 4 free slots
+	// (so takes 4 while jobs remain), and at most one claim per slot finds
+	// nothing at the end. One claim per job would be 200.
+	if c := cq.claims.Load(); c > 1+(n-concurrency)/(concurrency/4)+concurrency {
+		t.Fatalf("%d claims for %d jobs, want batches of %d", c, n, concurrency/4)
+	}
+}

@@ -110,6 +110,8 @@ type Erasure struct {
 	TicketEvents  int `json:"ticket_events"`
 	Consents      int `json:"consents"`
 	Jobs          int `json:"jobs"`
+	// CampaignRecipients counts the campaign recipient rows of the contact.
+	CampaignRecipients int `json:"campaign_recipients"`
 }
 
 // RetentionParams selects what Expire clears: the conversations on these
@@ -153,7 +155,8 @@ type Privacy interface {
 
 	// EraseContact removes the contact and everything personal held
 	// about them: conversations, messages, turns, tickets and their
-	// events, consent records, and pending jobs of their conversations.
+	// events, consent records, campaign recipient rows, and pending jobs
+	// of their conversations.
 	// ErrNotFound when there is no such contact.
 	EraseContact(ctx context.Context, contactID int64) (Erasure, error)
 	// Expire clears the personal content of old records while keeping the

@@ -247,6 +247,7 @@ type Queries interface {
 	Privacy
 	Segments
 	Contents
+	Campaigns // campaigns.go
 }
 
 // ToolSet is a document of HTTP tools an integrator declared through the

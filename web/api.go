@@ -32,6 +32,7 @@ func (s *Server) apiRoutes(r gin.IRouter) {
 	s.knowledgeRoutes(v1.Group("/knowledge", allow(store.RoleContent)))
 	s.inboxRoutes(v1.Group("/inbox", allow(store.RoleAgent)))
 	s.privacyRoutes(v1.Group("/privacy", allow()))
+	s.campaignRoutes(v1.Group("", allow()))
 }
 
 // apiStore returns the attached store, or answers 503 with the reason it is

@@ -50,6 +50,7 @@ func (s *Server) consoleRoutes(r gin.IRouter) {
 	signedIn.GET("/", consoleHome)
 	signedIn.GET("/knowledge", allow(store.RoleContent), s.knowledgePage)
 	signedIn.GET("/inbox", allow(store.RoleAgent), s.inboxPage)
+	signedIn.GET("/campaigns", allow(), s.campaignsPage)
 }
 
 // consoleHeaders keep the pages from being framed, sniffed or made to run

@@ -81,6 +81,9 @@ type Backend struct {
 	Knowledge KnowledgeAdmin
 	// Inbox is the agents' queue of /api/v1/inbox; nil answers 503.
 	Inbox *inbox.Service
+	// Campaigns makes and moves the broadcasts of /api/v1/campaigns; nil
+	// answers 503 to its changes and templates (reads use the store).
+	Campaigns CampaignAdmin
 }
 
 // NewServer returns a server with no store attached: /readyz answers 503

@@ -14,7 +14,7 @@ import (
 	"github.com/yanit/yanit/store/postgres/pgtest"
 )
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -23,6 +24,10 @@ import (
 // TestMain lets the test binary act as the yanit binary for process tests:
 // with YANIT_TEST_AS_CLI set it runs main with the arguments after "--".
 func TestMain(m *testing.M) {
+	if os.Getenv("YANIT_TEST_AS_SIM") == "1" {
+		runSimulatorProcess() // BenchmarkCampaign's WhatsApp
+		return
+	}
 	if os.Getenv("YANIT_TEST_AS_CLI") == "1" {
 		for i, a := range os.Args {
 			if a == "--" {
@@ -66,7 +71,12 @@ func cliCommand(t *testing.T, ctx context.Context, args ...string) *exec.Cmd {
 			return
 		}
 		cliPath = filepath.Join(cliDir, "yanit")
-		if out, err := exec.Command("go", "build", "-o", cliPath, ".").CombinedOutput(); err != nil {
+		// Built in this package's directory: a test may have moved into a
+		// temporary one (isolate) before its first process starts.
+		_, self, _, _ := runtime.Caller(0)
+		build := exec.Command("go", "build", "-o", cliPath, ".")
+		build.Dir = filepath.Dir(self)
+		if out, err := build.CombinedOutput(); err != nil {
 			cliErr = fmt.Errorf("building yanit without -race: %v\n%s", err, out)
 		}
 	})

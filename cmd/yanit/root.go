@@ -60,6 +60,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		newUsersCmd(g),
 		newContactsCmd(g),
 		newSegmentsCmd(g),
+		newCampaignCmd(g),
 		newPrivacyCmd(g),
 		newDemoBackendCmd(g),
 		newMigrateCmd(g),

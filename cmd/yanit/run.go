@@ -382,7 +382,8 @@ func wireChannel(ctx context.Context, cfg config.Config, log *slog.Logger, st st
 		bus.Close()
 		return nil, err
 	}
-	graph := &whatsapp.Client{BaseURL: cfg.WhatsApp.GraphURL, Version: cfg.WhatsApp.APIVersion, Token: cfg.WhatsApp.AccessToken}
+	graph := &whatsapp.Client{BaseURL: cfg.WhatsApp.GraphURL, Version: cfg.WhatsApp.APIVersion, Token: cfg.WhatsApp.AccessToken,
+		HTTPClient: graphHTTPClient(cfg.Jobs.Concurrency)}
 	limiter := channel.NewLimiter(cfg.WhatsApp.RatePerSecond, 10, 6*time.Second)
 	var routing []inbox.Rule
 	for _, r := range cfg.Inbox.Routing {
@@ -390,10 +391,14 @@ func wireChannel(ctx context.Context, cfg config.Config, log *slog.Logger, st st
 	}
 	receiver, err := wireTurns(st, graph, router, runner, log, server.ChannelMetrics(), limiter, bus,
 		assistant.PipelineOptions{TicketOpened: notices.Schedule, Routing: routing, ReopenWithin: cfg.Inbox.ReopenWithin})
+	var campaigns web.CampaignAdmin
+	if err == nil {
+		campaigns, err = webCampaigns(wireCampaigns(ctx, cfg, log, st, runner)) // campaign jobs and the schedule check
+	}
 	if err == nil {
 		var p models
 		if p, err = newProvider(cfg.LLM, log); err == nil {
-			server.SetBackend(web.Backend{Store: st, Receiver: receiver, Tools: box,
+			server.SetBackend(web.Backend{Store: st, Receiver: receiver, Tools: box, Campaigns: campaigns,
 				Knowledge: knowledge.NewStored(st, p.embed, p.model, p.dims, knowledge.EmbedOptions{}),
 				Inbox:     inbox.NewService(st, bus, inbox.Options{Logger: log, Wake: runner.Notify, CSAT: cfg.Inbox.CSAT, Templates: templates})})
 		}

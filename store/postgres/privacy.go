@@ -25,6 +25,8 @@ var (
 	sqlEraseContactTicketEvents  = query("EraseContactTicketEvents")
 	sqlEraseContactTickets       = query("EraseContactTickets")
 	sqlEraseContactTurns         = query("EraseContactTurns")
+	sqlEraseContactRecipients    = query("EraseContactCampaignRecipients")
+	sqlEraseContactDuplicates    = query("EraseContactDuplicateSends")
 	sqlEraseContactMessages      = query("EraseContactMessages")
 	sqlEraseContactConversations = query("EraseContactConversations")
 	sqlEraseContactConsents      = query("EraseContactConsents")
@@ -200,6 +202,8 @@ func (q queries) EraseContact(ctx context.Context, contactID int64) (store.Erasu
 			counted{sqlEraseContactJobs, &e.Jobs},
 			counted{sqlEraseContactTicketEvents, &e.TicketEvents},
 			counted{sqlEraseContactTickets, &e.Tickets},
+			counted{sqlEraseContactRecipients, &e.CampaignRecipients},
+			counted{sqlEraseContactDuplicates, new(int)},
 			counted{sqlEraseContactTurns, &e.Turns},
 			counted{sqlEraseContactMessages, &e.Messages},
 			counted{sqlEraseContactConversations, &e.Conversations},

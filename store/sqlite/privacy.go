@@ -26,6 +26,8 @@ var (
 	sqlEraseContactTicketEvents  = query("EraseContactTicketEvents")
 	sqlEraseContactTickets       = query("EraseContactTickets")
 	sqlEraseContactTurns         = query("EraseContactTurns")
+	sqlEraseContactRecipients    = query("EraseContactCampaignRecipients")
+	sqlEraseContactDuplicates    = query("EraseContactDuplicateSends")
 	sqlEraseContactMessages      = query("EraseContactMessages")
 	sqlEraseContactConversations = query("EraseContactConversations")
 	sqlEraseContactConsents      = query("EraseContactConsents")
@@ -202,6 +204,8 @@ func (q queries) EraseContact(ctx context.Context, contactID int64) (store.Erasu
 			counted{sqlEraseContactJobs, &e.Jobs},
 			counted{sqlEraseContactTicketEvents, &e.TicketEvents},
 			counted{sqlEraseContactTickets, &e.Tickets},
+			counted{sqlEraseContactRecipients, &e.CampaignRecipients},
+			counted{sqlEraseContactDuplicates, new(int)},
 			counted{sqlEraseContactTurns, &e.Turns},
 			counted{sqlEraseContactMessages, &e.Messages},
 			counted{sqlEraseContactConversations, &e.Conversations},

@@ -90,6 +90,13 @@ func (h *hub) watchers(phone string) int {
 	return n
 }
 
+// streams is the number of open streams.
+func (h *hub) streams() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.subs)
+}
+
 // close ends every stream and refuses new ones.
 func (h *hub) close() {
 	h.mu.Lock()

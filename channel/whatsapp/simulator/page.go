@@ -87,6 +87,11 @@ func (s *Simulator) userInfos() []userInfo {
 
 // broadcastUsers tells every page the users list changed.
 func (s *Simulator) broadcastUsers() {
+	if s.hub.streams() == 0 {
+		// No page is open: nobody to tell, and listing every user costs
+		// as much as there are users (a campaign makes thousands).
+		return
+	}
 	s.hub.publish("", event{name: "users", data: mustJSON(s.userInfos())})
 }
 

@@ -89,6 +89,19 @@ DELETE FROM tickets
 WHERE contact_id = @contact_id
    OR conversation_id IN (SELECT id FROM conversations WHERE contact_id = @contact_id);
 
+-- name: EraseContactCampaignRecipients :execrows
+-- Before the messages they name.
+DELETE FROM campaign_recipients
+WHERE contact_id = @contact_id;
+
+-- name: EraseContactDuplicateSends :execrows
+-- Before the messages they name.
+DELETE FROM duplicate_sends
+WHERE message_id IN (
+    SELECT m.id FROM messages m
+    JOIN conversations c ON c.id = m.conversation_id
+    WHERE c.contact_id = @contact_id);
+
 -- name: EraseContactTurns :execrows
 DELETE FROM turns
 WHERE conversation_id IN (SELECT id FROM conversations WHERE contact_id = @contact_id);
