@@ -327,7 +327,7 @@ func TestMigrateBothStores(t *testing.T) {
 		dir := t.TempDir()
 		t.Setenv("YANIT_DATA_DIR", dir)
 		code, out, stderr := run(t, "migrate")
-		if code != 0 || !strings.Contains(out, "sqlite "+filepath.Join(dir, "yanit.db")+": schema at version 9 of 9") {
+		if code != 0 || !strings.Contains(out, "sqlite "+filepath.Join(dir, "yanit.db")+": schema at version 10 of 10") {
 			t.Fatalf("migrate = %d %q %s", code, out, stderr)
 		}
 	})
@@ -336,11 +336,11 @@ func TestMigrateBothStores(t *testing.T) {
 		isolate(t)
 		t.Setenv("YANIT_DATABASE_URL", dsn)
 		code, out, stderr := run(t, "migrate")
-		if code != 0 || !strings.Contains(out, "postgres ") || !strings.Contains(out, "schema at version 9 of 9") {
+		if code != 0 || !strings.Contains(out, "postgres ") || !strings.Contains(out, "schema at version 10 of 10") {
 			t.Fatalf("migrate = %d %q %s", code, out, stderr)
 		}
 		// Running it again changes nothing and says so.
-		if code, out, _ := run(t, "migrate"); code != 0 || !strings.Contains(out, "version 9 of 9") {
+		if code, out, _ := run(t, "migrate"); code != 0 || !strings.Contains(out, "version 10 of 10") {
 			t.Fatalf("second migrate = %d %q", code, out)
 		}
 	})
