@@ -76,7 +76,11 @@ func (l *Limiter) get(number, recipient string) (*rate.Limiter, *rate.Limiter) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := time.Now()
-	if now.Sub(l.lastPrune) > 10*time.Minute {
+	// A recipient's bucket is full again a burst's refill after its last
+	// send: prune that often, so that a campaign's many recipients, each
+	// sent one message, are forgotten within minutes and the map stays as
+	// big as the last couple of minutes' sends.
+	if now.Sub(l.lastPrune) > max(time.Duration(l.pairBurst)*l.pairInterval, time.Second) {
 		// Recipients idle for a full refill are at their burst again: forget them.
 		for k, r := range l.recipients {
 			if r.TokensAt(now) >= float64(l.pairBurst) {

@@ -2,6 +2,7 @@ package channel
 
 import (
 	"context"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -49,5 +50,32 @@ func TestLimiterHold(t *testing.T) {
 	l.Hold("n1", "", time.Hour) // 130429: the whole number
 	if !blocked(l, "n1", "can") || blocked(l, "n2", "can") {
 		t.Fatal("a number hold must block that number only")
+	}
+}
+
+// A campaign sends one message to each of many recipients: the limiter
+// forgets each of them once their bucket is full again, so its memory
+// follows the last moments' sends, not the whole campaign's.
+func TestLimiterForgetsIdleRecipients(t *testing.T) {
+	l := NewLimiter(100000, 1, 100*time.Millisecond) // full again 0.1 s after a send; pruned each second
+	ctx := context.Background()
+	for i := range 2000 {
+		if err := l.Wait(ctx, "n1", "user"+strconv.Itoa(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	size := func() int { l.mu.Lock(); defer l.mu.Unlock(); return len(l.recipients) }
+	if n := size(); n != 2000 {
+		t.Fatalf("%d recipients tracked, want 2000", n)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for size() > 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d recipients still tracked 10 s after their last send", size())
+		}
+		time.Sleep(50 * time.Millisecond)
+		if err := l.Wait(ctx, "n1", "next"); err != nil { // a send prunes
+			t.Fatal(err)
+		}
 	}
 }
