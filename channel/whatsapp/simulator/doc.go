@@ -32,10 +32,12 @@
 //
 // Webhooks for one user leave in the order they were produced (messages and
 // the statuses of messages to that user), one at a time; different users are
-// delivered in parallel. A user's webhook is sent with non-ASCII characters
-// escaped as \uXXXX, as Meta does, so that a receiver that verifies a
-// re-encoded body instead of the raw bytes fails here rather than in
-// production.
+// delivered in parallel. With Options.StatusBatch > 1 statuses leave instead
+// in batches, many to a webhook, from a few goroutines: as with Meta under
+// load, a user's statuses may then arrive out of order. A webhook is sent
+// with non-ASCII characters escaped as \uXXXX, as Meta does, so that a
+// receiver that verifies a re-encoded body instead of the raw bytes fails
+// here rather than in production.
 //
 // Concurrency: a Simulator and its Users are safe for concurrent use. The
 // Messages that Transcript and WaitFor return are snapshots: their Outbound

@@ -30,6 +30,9 @@ const (
 	DefaultDisplayPhone = "15550001234"
 	// DefaultWABAID is the WhatsApp Business Account id of every entry.
 	DefaultWABAID = "100000000000001"
+	// DefaultStatusLinger is how long the first status of a batch waits for
+	// others when Options.StatusBatch > 1.
+	DefaultStatusLinger = 20 * time.Millisecond
 	// webhookTimeout bounds one webhook POST when HTTPClient is nil.
 	webhookTimeout = 10 * time.Second
 )
@@ -87,6 +90,16 @@ type Options struct {
 	// StatusDelay separates acceptance, sent, delivered and read
 	// (DefaultStatusDelay when 0).
 	StatusDelay time.Duration
+	// StatusBatch is the most statuses one status webhook carries. Statuses
+	// that come due within StatusLinger of each other are posted together in
+	// one webhook (one change whose value has many statuses), up to
+	// StatusBatch of them, as Meta does under load; batches are posted in
+	// parallel, so a user's statuses may then arrive out of order. 0 or 1:
+	// each status is a webhook of its own (the default).
+	StatusBatch int
+	// StatusLinger is how long the first status of a batch waits for others
+	// (DefaultStatusLinger when 0); it matters only when StatusBatch > 1.
+	StatusLinger time.Duration
 	// Read says when users read the business's messages.
 	Read ReadPolicy
 	// Logger receives delivery failures and rejected requests (discarded
@@ -133,6 +146,15 @@ func (o *Options) validate() error {
 	if o.StatusDelay == 0 {
 		o.StatusDelay = DefaultStatusDelay
 	}
+	if o.StatusBatch < 0 {
+		return errors.New("simulator: option StatusBatch must not be negative")
+	}
+	if o.StatusLinger < 0 {
+		return errors.New("simulator: option StatusLinger must not be negative")
+	}
+	if o.StatusLinger == 0 && o.StatusBatch > 1 {
+		o.StatusLinger = DefaultStatusLinger
+	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -160,8 +182,8 @@ type Simulator struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // every goroutine the simulator started
 
-	// Lock order: User.mu before mu, qmu and hub.mu; mu is never held while
-	// taking a User's lock.
+	// Lock order: User.mu before mu, qmu, statuses.mu and hub.mu; mu is
+	// never held while taking a User's lock.
 	mu      sync.Mutex
 	closed  bool
 	users   map[string]*User // by phone
@@ -170,6 +192,9 @@ type Simulator struct {
 	qmu     sync.Mutex
 	qclosed bool
 	queues  map[string]*queue // per-user webhook queues, by phone
+
+	// statuses batches status webhooks; nil unless Options.StatusBatch > 1.
+	statuses *batcher
 }
 
 // New checks opts and returns a running Simulator.
@@ -189,6 +214,9 @@ func New(opts Options) (*Simulator, error) {
 		users:   map[string]*User{},
 		inbound: map[string]*User{},
 		queues:  map[string]*queue{},
+	}
+	if opts.StatusBatch > 1 {
+		s.statuses = newBatcher(opts.StatusBatch, opts.StatusLinger)
 	}
 	s.handler = s.routes()
 	return s, nil
@@ -213,6 +241,7 @@ func (s *Simulator) Close() error {
 	s.qmu.Lock()
 	s.qclosed = true
 	s.qmu.Unlock()
+	s.closeBatcher()
 	s.cancel()
 	s.hub.close()
 	s.wg.Wait()

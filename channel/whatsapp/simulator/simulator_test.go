@@ -747,6 +747,8 @@ func TestNewChecksOptions(t *testing.T) {
 		{"phone id", func(o *simulator.Options) { o.PhoneNumberID = "abc" }, "PhoneNumberID"},
 		{"display phone", func(o *simulator.Options) { o.DisplayPhone = "+1 555" }, "DisplayPhone"},
 		{"negative rate", func(o *simulator.Options) { o.RatePerSecond = -1 }, "RatePerSecond"},
+		{"negative status batch", func(o *simulator.Options) { o.StatusBatch = -1 }, "StatusBatch"},
+		{"negative status linger", func(o *simulator.Options) { o.StatusBatch, o.StatusLinger = 10, -time.Millisecond }, "StatusLinger"},
 	}
 	for _, tt := range tests {
 		opts := valid

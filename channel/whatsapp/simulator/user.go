@@ -498,7 +498,8 @@ func (u *User) advance(id, status string) (readSoon bool) {
 }
 
 // advanceLocked moves r to status, if that is a step forward, and queues the
-// status webhook; u.mu is held.
+// status webhook on the user's queue, or hands it to the batcher with
+// Options.StatusBatch > 1; u.mu is held.
 func (u *User) advanceLocked(r *record, status string) bool {
 	if !whatsapp.Advances(r.msg.Status, status) {
 		return false
@@ -518,6 +519,10 @@ func (u *User) advanceLocked(r *record, status string) bool {
 		// Per-message pricing since July 2025; the simulator cannot know the
 		// template's category and reports utility.
 		st.Pricing = &wire.Pricing{Billable: &billable, PricingModel: "PMP", Category: "utility", Type: "regular"}
+	}
+	if s.statuses != nil {
+		s.batchStatus(st)
+		return true
 	}
 	body, err := s.encode(wire.Value{Statuses: []wire.Status{st}})
 	if err != nil {
