@@ -42,8 +42,16 @@ const (
 	ConfirmNo  = "confirm_no"
 )
 
-// Gate runs before understanding (consent, opt-out, policy): a non-nil
-// reply ends the turn with it.
+// Gate is an integrator's own check on a turn (business hours, a blocked
+// contact, a policy of theirs); yanit itself configures none. Consent is
+// built in and comes first (consent.go: the opt-out and opt-in words, the
+// definition's notice or strict consent), then a message the assistant
+// cannot read gets its reply without reaching the gates. The gates run
+// next, in the order of Deps.Gates, before anything else reads the
+// message (buttons, person requests, auto-replies, understanding). A
+// non-nil reply ends the turn: its messages follow any the consent step
+// queued (a notice), its Decision is DecisionGate when it sets none, and
+// the rest of it replaces the turn's reply. An error fails the turn.
 type Gate interface {
 	Gate(ctx context.Context, in Input, lang string) (*Reply, error)
 }
@@ -55,7 +63,9 @@ type Deps struct {
 	Knowledge knowledge.Searcher
 	// Chat is the language model of understanding.provider llm; it also
 	// writes grounded answers and handoff summaries when set.
-	Chat  llm.Chatter
+	Chat llm.Chatter
+	// Gates are the integrator's own checks, run in order after the
+	// built-in consent step and before understanding (see Gate).
 	Gates []Gate
 	// Detectors find the personal data kept from the model and the
 	// traces; nil means privacy.Builtin("TR").
@@ -362,36 +372,10 @@ func redactTrace(tr *Trace, v *privacy.Vault, detectors []privacy.Detector) {
 			rec.Args = json.RawMessage(red(string(rec.Args)))
 		}
 		rec.Error = red(rec.Error)
-		rec.User, rec.Agent = redactMap(rec.User, red), redactMap(rec.Agent, red)
+		// Copies: the state keeps the values.
+		rec.User, _ = privacy.RedactValue(rec.User, red).(map[string]any)
+		rec.Agent, _ = privacy.RedactValue(rec.Agent, red).(map[string]any)
 	}
-}
-
-// redactMap returns a copy of m with its strings, at any depth, redacted.
-func redactMap(m map[string]any, red func(string) string) map[string]any {
-	if m == nil {
-		return nil
-	}
-	out := make(map[string]any, len(m))
-	for k, v := range m {
-		out[k] = redactValue(v, red)
-	}
-	return out
-}
-
-func redactValue(v any, red func(string) string) any {
-	switch x := v.(type) {
-	case string:
-		return red(x)
-	case map[string]any:
-		return redactMap(x, red)
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = redactValue(e, red)
-		}
-		return out
-	}
-	return v
 }
 
 // language picks the language of the answer: the one the message is

@@ -383,6 +383,11 @@ type Campaigns interface {
 	// messageID in the outbox, at at; ErrConflict when the recipient is
 	// not pending (queued or skipped already), ErrNotFound when missing.
 	MarkRecipientQueued(ctx context.Context, id, contactID, messageID int64, at time.Time) error
+	// MarkRecipientsQueued is MarkRecipientQueued for many recipients of
+	// the campaign, in one statement: all or none (ErrConflict, naming a
+	// contact, when any is not pending; ErrNotFound when any is missing).
+	// At most MaxOutboxBatch.
+	MarkRecipientsQueued(ctx context.Context, id int64, rs []RecipientMessage, at time.Time) error
 	// SkipRecipient records that the pending recipient gets no message,
 	// for reason; ErrConflict when it is not pending.
 	SkipRecipient(ctx context.Context, id, contactID int64, reason string, at time.Time) error

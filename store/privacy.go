@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -90,6 +91,18 @@ type AuditEntry struct {
 	At     time.Time
 }
 
+// Validate reports what makes e unfit for the log: no action, or a detail
+// that is not a JSON object.
+func (e AuditEntry) Validate() error {
+	switch {
+	case e.Action == "":
+		return errors.New("the action is empty")
+	case len(e.Detail) > 0 && (!json.Valid(e.Detail) || !bytes.HasPrefix(bytes.TrimSpace(e.Detail), []byte("{"))):
+		return fmt.Errorf("the detail %.60q is not a JSON object", e.Detail)
+	}
+	return nil
+}
+
 // AuditFilter narrows ListAudit. Zero values match all.
 type AuditFilter struct {
 	Actor  string
@@ -98,6 +111,18 @@ type AuditFilter struct {
 	Since  time.Time
 	Before int64 // entries with ids under this one (paging, newest first)
 	Limit  int   // default 100, at most 1000
+}
+
+// CheckLimit returns the number of entries f asks for, or an error naming
+// a limit out of range.
+func (f AuditFilter) CheckLimit() (int, error) {
+	switch {
+	case f.Limit == 0:
+		return 100, nil
+	case f.Limit < 0 || f.Limit > 1000:
+		return 0, fmt.Errorf("limit %d: want 1 to 1000", f.Limit)
+	}
+	return f.Limit, nil
 }
 
 // Erasure counts what EraseContact removed.

@@ -248,6 +248,7 @@ type Queries interface {
 	Segments
 	Contents
 	Campaigns // campaigns.go
+	Outbox    // outbox.go
 }
 
 // ToolSet is a document of HTTP tools an integrator declared through the

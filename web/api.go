@@ -159,7 +159,7 @@ func (s *Server) getConversation(c *gin.Context) {
 	}
 	out := make([]messageJSON, len(msgs))
 	for i, m := range msgs {
-		m.Body, m.Payload = red(m.Body), redactJSON(m.Payload, red)
+		m.Body, m.Payload = red(m.Body), privacy.RedactJSON(m.Payload, red)
 		out[i] = newMessageJSON(m)
 	}
 	c.JSON(http.StatusOK, gin.H{
@@ -302,7 +302,7 @@ func (s *Server) conversationFor(u store.User, c store.Conversation) conversatio
 		delete(m, "handoff")
 		out.State, _ = json.Marshal(m)
 	}
-	out.State = redactJSON(out.State, s.redactFor(u))
+	out.State = privacy.RedactJSON(out.State, s.redactFor(u))
 	return out
 }
 

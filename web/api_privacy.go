@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -307,72 +306,6 @@ func (s *Server) redactFor(u store.User) func(string) string {
 		return func(text string) string { return text }
 	}
 	return func(text string) string { return privacy.RedactKinds(text, s.detectors) }
-}
-
-// redactJSON returns doc with red applied to each of its strings, and to
-// each number that red would change (an identity number written without
-// quotes, which becomes a string); doc itself when nothing changes. The
-// text of the JSON is not redacted as a whole: a value right after an
-// escape ("\n10000000146") would escape the detectors, and a placeholder
-// after a backslash would make the document invalid.
-func redactJSON(doc json.RawMessage, red func(string) string) json.RawMessage {
-	if len(doc) == 0 {
-		return doc
-	}
-	dec := json.NewDecoder(bytes.NewReader(doc))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		// Stored JSON is valid; should a value not be, it is shown as a
-		// redacted string rather than as is.
-		out, _ := json.Marshal(red(string(doc)))
-		return out
-	}
-	v, changed := redactValue(v, red)
-	if !changed {
-		return doc
-	}
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		out, _ := json.Marshal(red(string(doc)))
-		return out
-	}
-	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
-}
-
-// redactValue redacts the strings (and numbers) of a decoded JSON value in
-// place, and reports whether any changed.
-func redactValue(v any, red func(string) string) (any, bool) {
-	switch x := v.(type) {
-	case string:
-		r := red(x)
-		return r, r != x
-	case json.Number:
-		if r := red(x.String()); r != x.String() {
-			return r, true
-		}
-	case map[string]any:
-		changed := false
-		for k, e := range x {
-			var c bool
-			if x[k], c = redactValue(e, red); c {
-				changed = true
-			}
-		}
-		return x, changed
-	case []any:
-		changed := false
-		for i, e := range x {
-			var c bool
-			if x[i], c = redactValue(e, red); c {
-				changed = true
-			}
-		}
-		return x, changed
-	}
-	return v, false
 }
 
 // backendStore returns the attached store without answering the request.

@@ -24,6 +24,7 @@ var (
 	sqlMarketingConsents      = query("MarketingConsents")
 	sqlPendingRecipients      = query("PendingRecipients")
 	sqlMarkRecipientQueued    = query("MarkRecipientQueued")
+	sqlMarkRecipientsQueued   = query("MarkRecipientsQueued")
 	sqlSkipRecipient          = query("SkipRecipient")
 	sqlListCampaignRecipients = query("ListCampaignRecipients")
 	sqlCampaignTally          = query("CampaignTally")
@@ -240,6 +241,39 @@ func (q queries) MarkRecipientQueued(ctx context.Context, id, contactID, message
 	}
 	if err != nil {
 		return fmt.Errorf("queueing contact %d of campaign %d: %w", contactID, id, interpretError(err))
+	}
+	return nil
+}
+
+// MarkRecipientsQueued records the outbox messages of many recipients, in
+// one statement: all of them, or none when one is missing (ErrNotFound) or
+// not pending (ErrConflict), naming the first such contact.
+func (q queries) MarkRecipientsQueued(ctx context.Context, id int64, rs []store.RecipientMessage, at time.Time) error {
+	if err := store.CheckRecipientMessages(rs); err != nil {
+		return fmt.Errorf("queueing recipients of campaign %d: %w", id, err)
+	}
+	if len(rs) == 0 {
+		return nil
+	}
+	contacts := make([]int64, len(rs))
+	messages := make([]int64, len(rs))
+	for i, r := range rs {
+		contacts[i], messages[i] = r.ContactID, r.MessageID
+	}
+	var contact int64
+	var was string
+	err := q.db.QueryRow(ctx, sqlMarkRecipientsQueued, args{"id": id, "contact_ids": contacts,
+		"message_ids": messages, "at": at.UTC()}).Scan(&contact, &was)
+	switch {
+	case err != nil:
+		err = interpretError(err)
+	case contact != 0 && was == "":
+		err = fmt.Errorf("contact %d is no recipient: %w", contact, store.ErrNotFound)
+	case contact != 0:
+		err = fmt.Errorf("contact %d: %w: the recipient is %s already", contact, store.ErrConflict, was)
+	}
+	if err != nil {
+		return fmt.Errorf("queueing %d recipients of campaign %d: %w", len(rs), id, err)
 	}
 	return nil
 }

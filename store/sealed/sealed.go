@@ -14,10 +14,11 @@ import (
 
 // Wrap returns st with message contents sealed at rest under k: the body
 // and the payload of a message are sealed with k's active key by every
-// write (AcceptInbound, InsertMessage, SetMessageContent, and the same in
-// InTx's transactions) and opened by every read (GetMessage, ListMessages,
-// PendingInbound, MessageContents, the messages AcceptInbound and
-// InsertMessage return, and ListRecentTurns' Turn.Input). Plain values,
+// write (AcceptInbound, InsertMessage, InsertOutbound, SetMessageContent,
+// and the same in InTx's transactions) and opened by every read
+// (GetMessage, ListMessages, PendingInbound, OutboxEntries,
+// MessageContents, the messages AcceptInbound, InsertMessage and
+// InsertOutbound return, and ListRecentTurns' Turn.Input). Plain values,
 // stored before sealing was turned on, read as they are. Every other
 // operation is st's own.
 //
@@ -97,6 +98,18 @@ func (q queries) InsertMessage(ctx context.Context, m store.Message) (store.Mess
 	return q.c.openMessage(m)
 }
 
+// InsertOutbound stores the messages sealed, and returns them opened.
+func (q queries) InsertOutbound(ctx context.Context, ms []store.Message) ([]store.Message, error) {
+	sealed := make([]store.Message, len(ms))
+	for i, m := range ms {
+		var err error
+		if sealed[i], err = q.c.sealMessage(m); err != nil {
+			return nil, fmt.Errorf("inserting outbound message %d: %w", i+1, err)
+		}
+	}
+	return q.c.openMessages(q.Queries.InsertOutbound(ctx, sealed))
+}
+
 // GetMessage returns the message opened.
 func (q queries) GetMessage(ctx context.Context, id int64) (store.Message, error) {
 	m, err := q.Queries.GetMessage(ctx, id)
@@ -104,6 +117,20 @@ func (q queries) GetMessage(ctx context.Context, id int64) (store.Message, error
 		return store.Message{}, err
 	}
 	return q.c.openMessage(m)
+}
+
+// OutboxEntries returns the entries with their messages opened.
+func (q queries) OutboxEntries(ctx context.Context, ids []int64) ([]store.OutboxEntry, error) {
+	es, err := q.Queries.OutboxEntries(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	for i := range es {
+		if es[i].Message, err = q.c.openMessage(es[i].Message); err != nil {
+			return nil, err
+		}
+	}
+	return es, nil
 }
 
 // ListMessages returns the messages opened.

@@ -239,6 +239,81 @@ func TestWrap(t *testing.T) {
 	})
 }
 
+// TestOutbox checks the outbox's batch forms: InsertOutbound seals what it
+// stores and opens what it returns, in a transaction too, and
+// OutboxEntries opens the messages it reads.
+func TestOutbox(t *testing.T) {
+	eachStore(t, func(t *testing.T, raw store.Store) {
+		ctx := t.Context()
+		st := sealed.Wrap(raw, ring(t, "k1:"+keyA))
+		conv := conversation(t, raw)
+
+		want := []store.Message{
+			textMessage(conv, store.Outbound, "", "Kampanya: 4111 1111 1111 1111 kartınıza %20 indirim"),
+			{ConversationID: conv, Direction: store.Outbound, Type: "image", Status: store.StatusQueued},
+			textMessage(conv, store.Outbound, "", "İkinci mesaj, Moda şubesinden"),
+		}
+		got := must[[]store.Message](t)(st.InsertOutbound(ctx, want[:2]))
+		var inTx []store.Message
+		if err := st.InTx(ctx, func(tx store.Queries) error {
+			var err error
+			inTx, err = tx.InsertOutbound(ctx, want[2:])
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, inTx...)
+		if len(got) != len(want) {
+			t.Fatalf("InsertOutbound returned %d messages, want %d", len(got), len(want))
+		}
+		ids := make([]int64, len(got))
+		for i, m := range got {
+			ids[i] = m.ID
+			if want[i].Payload == nil {
+				want[i].Payload = json.RawMessage(`{}`)
+			}
+			if m.Body != want[i].Body || !jsonEqual(m.Payload, want[i].Payload) {
+				t.Errorf("InsertOutbound returned message %d as %q %s, want %q %s", m.ID, m.Body, m.Payload, want[i].Body, want[i].Payload)
+			}
+		}
+
+		// The rows hold no plain text; the empty message stays empty.
+		checkSealed(t, must[store.Message](t)(raw.GetMessage(ctx, ids[0])), "k1", want[0])
+		checkSealed(t, must[store.Message](t)(raw.GetMessage(ctx, ids[2])), "k1", want[2])
+		if e := must[store.Message](t)(raw.GetMessage(ctx, ids[1])); e.Body != "" || string(e.Payload) != "{}" {
+			t.Errorf("the message without content is stored as %q %s, want \"\" {}", e.Body, e.Payload)
+		}
+
+		// OutboxEntries opens the messages; the raw store's are sealed.
+		entries := must[[]store.OutboxEntry](t)(st.OutboxEntries(ctx, ids))
+		if len(entries) != len(want) {
+			t.Fatalf("OutboxEntries returned %d entries, want %d", len(entries), len(want))
+		}
+		for i, e := range entries {
+			if e.Message.ID != ids[i] || e.Message.Body != want[i].Body || !jsonEqual(e.Message.Payload, want[i].Payload) ||
+				e.PhoneNumberID != phoneNumberID || e.Contact.WaID != waID {
+				t.Errorf("OutboxEntries[%d] = %+v, want message %d %q %s to %s on %s", i, e, ids[i], want[i].Body,
+					want[i].Payload, waID, phoneNumberID)
+			}
+		}
+		rawEntries := must[[]store.OutboxEntry](t)(raw.OutboxEntries(ctx, ids[:1]))
+		if len(rawEntries) != 1 {
+			t.Fatalf("the raw store's OutboxEntries returned %d entries, want 1", len(rawEntries))
+		}
+		checkSealed(t, rawEntries[0].Message, "k1", want[0])
+
+		// An altered row fails the read, naming the key.
+		stored := must[store.Message](t)(raw.GetMessage(ctx, ids[0]))
+		if err := raw.SetMessageContent(ctx, ids[0], alter(t, stored.Body), stored.Payload); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.OutboxEntries(ctx, ids); err == nil || !strings.Contains(err.Error(), `key "k1"`) ||
+			strings.Contains(err.Error(), "4111") {
+			t.Errorf("reading an altered outbox message: %v, want an error naming key k1 without the content", err)
+		}
+	})
+}
+
 func TestRotate(t *testing.T) {
 	eachStore(t, func(t *testing.T, raw store.Store) {
 		ctx := t.Context()
@@ -324,7 +399,7 @@ func jsonEqual(a, b json.RawMessage) bool {
 // new way for plain text into or out of the database.
 func TestEveryMessageMethodIsSealed(t *testing.T) {
 	handled := []string{"AcceptInbound", "InsertMessage", "GetMessage", "ListMessages", "PendingInbound",
-		"ListRecentTurns", "MessageContents", "SetMessageContent"}
+		"ListRecentTurns", "MessageContents", "SetMessageContent", "InsertOutbound", "OutboxEntries"}
 	// Turns carry an Input only from ListRecentTurns.
 	turnsOnly := []string{"InsertTurn", "ListTurns"}
 	content := []reflect.Type{reflect.TypeFor[store.Message](), reflect.TypeFor[store.MessageContent](),

@@ -25,6 +25,8 @@ var (
 	sqlMarketingConsents      = query("MarketingConsents")
 	sqlPendingRecipients      = query("PendingRecipients")
 	sqlMarkRecipientQueued    = query("MarkRecipientQueued")
+	sqlMarkRecipientsQueued   = query("MarkRecipientsQueued")
+	sqlRecipientStatuses      = query("RecipientStatuses")
 	sqlSkipRecipient          = query("SkipRecipient")
 	sqlRecipientStatus        = query("RecipientStatus")
 	sqlListCampaignRecipients = query("ListCampaignRecipients")
@@ -268,6 +270,61 @@ func (q queries) MarkRecipientQueued(ctx context.Context, id, contactID, message
 		sql.Named("message_id", messageID), sql.Named("at", unixMicro(at)))
 	if err != nil {
 		return fmt.Errorf("queueing contact %d of campaign %d: %w", contactID, id, interpretError(err))
+	}
+	return nil
+}
+
+// MarkRecipientsQueued records the outbox messages of many recipients, in
+// one transaction: it reads their statuses, and queues them all in one
+// statement unless one is missing (ErrNotFound) or not pending
+// (ErrConflict), naming the first such contact, in which case it changes
+// nothing.
+func (q queries) MarkRecipientsQueued(ctx context.Context, id int64, rs []store.RecipientMessage, at time.Time) error {
+	if err := store.CheckRecipientMessages(rs); err != nil {
+		return fmt.Errorf("queueing recipients of campaign %d: %w", id, err)
+	}
+	if len(rs) == 0 {
+		return nil
+	}
+	contacts := make([]int64, len(rs))
+	batch := make([][2]int64, len(rs))
+	for i, r := range rs {
+		contacts[i], batch[i] = r.ContactID, [2]int64{r.ContactID, r.MessageID}
+	}
+	err := q.atomically(ctx, func(q queries) error {
+		statuses := make(map[int64]string, len(rs))
+		rows, err := q.db.QueryContext(ctx, sqlRecipientStatuses, sql.Named("id", id), sql.Named("contact_ids", jsonArray(contacts)))
+		_, err = collect(rows, err, func(r scanner) (struct{}, error) {
+			var contact int64
+			var status string
+			err := r.Scan(&contact, &status)
+			statuses[contact] = status
+			return struct{}{}, err
+		})
+		if err != nil {
+			return err
+		}
+		for _, r := range rs {
+			switch was, ok := statuses[r.ContactID]; {
+			case !ok:
+				return fmt.Errorf("contact %d is no recipient: %w", r.ContactID, store.ErrNotFound)
+			case was != store.RecipientPending:
+				return fmt.Errorf("contact %d: %w: the recipient is %s already", r.ContactID, store.ErrConflict, was)
+			}
+		}
+		b, err := json.Marshal(batch)
+		if err != nil {
+			return err
+		}
+		n, err := rowsAffected(q.db.ExecContext(ctx, sqlMarkRecipientsQueued, sql.Named("id", id),
+			sql.Named("batch", string(b)), sql.Named("at", unixMicro(at))))
+		if err == nil && n != int64(len(rs)) {
+			err = fmt.Errorf("queued %d of them", n)
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("queueing %d recipients of campaign %d: %w", len(rs), id, interpretError(err))
 	}
 	return nil
 }

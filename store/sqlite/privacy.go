@@ -1,10 +1,8 @@
 package sqlite
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -37,13 +35,6 @@ var (
 	sqlExpireConversations       = query("ExpireConversations")
 	sqlExpireTickets             = query("ExpireTickets")
 	sqlExpireTicketEvents        = query("ExpireTicketEvents")
-)
-
-// The audit log lists defaultAuditLimit entries when the filter sets no
-// limit, and never more than maxAuditLimit.
-const (
-	defaultAuditLimit = 100
-	maxAuditLimit     = 1000
 )
 
 func scanConsent(r scanner) (store.Consent, error) {
@@ -106,7 +97,7 @@ func (q queries) ListConsents(ctx context.Context, contactID int64) ([]store.Con
 // AppendAudit adds an entry to the audit log, at now when e.At is zero,
 // with the detail {} when it has none.
 func (q queries) AppendAudit(ctx context.Context, e store.AuditEntry) (store.AuditEntry, error) {
-	err := checkAudit(e)
+	err := e.Validate()
 	var got store.AuditEntry
 	if err == nil {
 		if e.At.IsZero() {
@@ -124,7 +115,7 @@ func (q queries) AppendAudit(ctx context.Context, e store.AuditEntry) (store.Aud
 
 // ListAudit returns the entries passing f, newest (highest id) first.
 func (q queries) ListAudit(ctx context.Context, f store.AuditFilter) ([]store.AuditEntry, error) {
-	limit, err := auditLimit(f)
+	limit, err := f.CheckLimit()
 	var es []store.AuditEntry
 	if err == nil {
 		action, prefix := f.Action, ""
@@ -140,30 +131,6 @@ func (q queries) ListAudit(ctx context.Context, f store.AuditFilter) ([]store.Au
 		return nil, fmt.Errorf("listing the audit log: %w", interpretError(err))
 	}
 	return es, nil
-}
-
-// checkAudit reports what makes e unfit for the log: no action, or a
-// detail that is not a JSON object.
-func checkAudit(e store.AuditEntry) error {
-	switch {
-	case e.Action == "":
-		return errors.New("the action is empty")
-	case len(e.Detail) > 0 && (!json.Valid(e.Detail) || !bytes.HasPrefix(bytes.TrimSpace(e.Detail), []byte("{"))):
-		return fmt.Errorf("the detail %.60q is not a JSON object", e.Detail)
-	}
-	return nil
-}
-
-// auditLimit returns the number of entries f asks for, or an error naming
-// a limit out of range.
-func auditLimit(f store.AuditFilter) (int, error) {
-	switch {
-	case f.Limit == 0:
-		return defaultAuditLimit, nil
-	case f.Limit < 0 || f.Limit > maxAuditLimit:
-		return 0, fmt.Errorf("limit %d: want 1 to %d", f.Limit, maxAuditLimit)
-	}
-	return f.Limit, nil
 }
 
 // counted is a statement whose count of changed rows goes to n.

@@ -80,6 +80,7 @@ func run(t *testing.T, h Harness) {
 	t.Run("CampaignMoves", func(t *testing.T) { testCampaignMoves(t, h) })
 	t.Run("CampaignRecipients", func(t *testing.T) { testCampaignRecipients(t, h) })
 	t.Run("CampaignStats", func(t *testing.T) { testCampaignStats(t, h) })
+	t.Run("Outbox", func(t *testing.T) { testOutbox(t, h) })
 	t.Run("Consents", func(t *testing.T) { testConsents(t, h) })
 	t.Run("Audit", func(t *testing.T) { testAudit(t, h) })
 	t.Run("Erasure", func(t *testing.T) { testErasure(t, h) })

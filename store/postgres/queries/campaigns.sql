@@ -105,6 +105,38 @@ WITH r AS (SELECT status FROM campaign_recipients WHERE campaign_id = @id AND co
            RETURNING 1)
 SELECT r.status, EXISTS (SELECT 1 FROM u) FROM r;
 
+-- name: MarkRecipientsQueued :one
+-- MarkRecipientQueued for the recipients @contact_ids, each with the
+-- message at its index, all or none: the first recipient (in the order
+-- given) that is missing or not pending, locked as MarkRecipientQueued
+-- locks one, keeps every recipient as it is. Reports that recipient's
+-- contact and status ('' when missing), or 0 and '' when it queued them
+-- all.
+WITH want AS (
+    SELECT *
+    FROM unnest(@contact_ids::bigint[], @message_ids::bigint[]) WITH ORDINALITY AS w (contact_id, message_id, n)
+), r AS (
+    SELECT contact_id, status
+    FROM campaign_recipients
+    WHERE campaign_id = @id AND contact_id = ANY (@contact_ids::bigint[])
+    ORDER BY contact_id
+    FOR UPDATE
+), bad AS (
+    SELECT want.contact_id, coalesce(r.status, '') AS status
+    FROM want LEFT JOIN r ON r.contact_id = want.contact_id
+    WHERE r.status IS DISTINCT FROM 'pending'
+    ORDER BY want.n
+    LIMIT 1
+), u AS (
+    UPDATE campaign_recipients AS c
+    SET status = 'queued', message_id = want.message_id, queued_at = @at
+    FROM want
+    WHERE c.campaign_id = @id AND c.contact_id = want.contact_id AND c.status = 'pending'
+      AND NOT EXISTS (SELECT 1 FROM bad)
+    RETURNING 1
+)
+SELECT coalesce((SELECT contact_id FROM bad), 0), coalesce((SELECT status FROM bad), '');
+
 -- name: SkipRecipient :one
 WITH r AS (SELECT status FROM campaign_recipients WHERE campaign_id = @id AND contact_id = @contact_id FOR UPDATE),
      u AS (UPDATE campaign_recipients

@@ -104,6 +104,20 @@ UPDATE campaign_recipients
 SET status = 'queued', message_id = @message_id, queued_at = @at
 WHERE campaign_id = @id AND contact_id = @contact_id AND status = 'pending';
 
+-- name: RecipientStatuses :many
+-- The status of each recipient of the campaign whose contact is in the
+-- JSON array @contact_ids.
+SELECT contact_id, status
+FROM campaign_recipients
+WHERE campaign_id = @id AND contact_id IN (SELECT value FROM json_each(@contact_ids));
+
+-- name: MarkRecipientsQueued :execrows
+-- @batch is a JSON array of [contact_id, message_id].
+UPDATE campaign_recipients
+SET status = 'queued', message_id = b.value ->> '$[1]', queued_at = @at
+FROM json_each(@batch) AS b
+WHERE campaign_id = @id AND contact_id = b.value ->> '$[0]' AND status = 'pending';
+
 -- name: SkipRecipient :execrows
 UPDATE campaign_recipients
 SET status = 'skipped', skip_reason = @reason, queued_at = @at
