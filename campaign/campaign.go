@@ -69,10 +69,11 @@ type Options struct {
 	DailyUniqueLimit int
 	LimitWait        time.Duration
 	// BatchSize is the recipients one transaction queues (DefaultSendBatch
-	// when 0, at most store.MaxRecipientBatch).
+	// when 0, at most store.MaxOutboxBatch).
 	BatchSize int
-	// Backlog is the most send jobs the outbox may hold before a campaign
-	// waits to queue more; 0 is DefaultBacklogSeconds of RatePerSecond.
+	// Backlog is the most bulk messages the outbox may hold (counted in
+	// send batch jobs of channel.SendBatchSize) before a campaign waits to
+	// queue more; 0 is DefaultBacklogSeconds of RatePerSecond.
 	Backlog       int
 	RatePerSecond float64
 	// Wake is called after messages or jobs were queued (the job
@@ -111,8 +112,8 @@ func NewService(st store.Store, o Options) (*Service, error) {
 		return nil, fmt.Errorf("campaigns.utility_requires %q: want %s or %s", o.UtilityRequires, RequireAny, RequireNotOptedOut)
 	case o.DailyUniqueLimit < 0:
 		return nil, fmt.Errorf("campaigns.daily_unique_limit %d: want 0 (unlimited) or more", o.DailyUniqueLimit)
-	case o.BatchSize < 0 || o.BatchSize > store.MaxRecipientBatch:
-		return nil, fmt.Errorf("campaigns.batch_size %d: want 1 to %d", o.BatchSize, store.MaxRecipientBatch)
+	case o.BatchSize < 0 || o.BatchSize > store.MaxOutboxBatch:
+		return nil, fmt.Errorf("campaigns.batch_size %d: want 1 to %d", o.BatchSize, store.MaxOutboxBatch)
 	case o.Backlog < 0:
 		return nil, fmt.Errorf("campaigns.backlog %d: want 0 or more", o.Backlog)
 	}

@@ -647,8 +647,8 @@ func TestRestartInTheMiddleSendsEachOnce(t *testing.T) {
 				t.Errorf("%s has %d messages in the outbox, want 1", waID, len(out[waID]))
 			}
 		}
-		if sends, err := st.UnfinishedJobs(t.Context(), channel.KindSend); err != nil || sends != n {
-			t.Fatalf("%d send jobs, %v; want %d", sends, err, n)
+		if ids := bulkMessages(t, st); len(ids) != n {
+			t.Fatalf("the send batch jobs name %d messages, want %d", len(ids), n)
 		}
 	})
 }
@@ -706,28 +706,33 @@ func TestBacklogBoundsTheOutbox(t *testing.T) {
 		}
 		done := make(chan error, 1)
 		go func() { done <- svc.Run(t.Context(), js[0]) }()
-		// The test is the Sender: it finishes send jobs one by one and
-		// checks that the outbox never holds more than the backlog.
+		// The test is the Sender: it finishes send batch jobs one by one
+		// and checks that the outbox never holds more than the backlog
+		// (rounded up to whole jobs: one).
 		sent, most := 0, 0
 		deadline := time.Now().Add(30 * time.Second)
 		for sent < n {
 			if time.Now().After(deadline) {
 				t.Fatalf("only %d of %d messages queued in 30 s", sent, n)
 			}
-			u, err := st.UnfinishedJobs(t.Context(), channel.KindSend)
+			u, err := st.UnfinishedJobs(t.Context(), channel.KindSendBatch)
 			if err != nil {
 				t.Fatal(err)
 			}
 			most = max(most, u)
-			got, err := st.Claim(t.Context(), jobs.ClaimParams{Worker: "s", Kinds: []string{channel.KindSend}, Limit: 1, Lease: time.Minute})
+			got, err := st.Claim(t.Context(), jobs.ClaimParams{Worker: "s", Kinds: []string{channel.KindSendBatch}, Limit: 1, Lease: time.Minute})
 			if err != nil {
 				t.Fatal(err)
 			}
 			for _, j := range got {
+				var p channel.SendBatchPayload
+				if err := json.Unmarshal(j.Payload, &p); err != nil || len(p.MessageIDs) > 8 {
+					t.Fatalf("send batch job %s: %v; want at most a campaign batch (8)", j.Payload, err)
+				}
 				if err := st.Complete(t.Context(), "s", j.ID); err != nil {
 					t.Fatal(err)
 				}
-				sent++
+				sent += len(p.MessageIDs)
 			}
 			if len(got) == 0 {
 				time.Sleep(5 * time.Millisecond)
@@ -736,11 +741,43 @@ func TestBacklogBoundsTheOutbox(t *testing.T) {
 		if err := <-done; err != nil {
 			t.Fatal(err)
 		}
-		if most > backlog {
-			t.Fatalf("the outbox held %d send jobs, backlog %d", most, backlog)
+		if most > 1 {
+			t.Fatalf("the outbox held %d send batch jobs, backlog %d messages (one job)", most, backlog)
 		}
 		if c, s := e.stats("k"); c.Status != store.CampaignDone || s.Queued != n {
 			t.Fatalf("%s %+v", c.Status, s)
 		}
 	})
+}
+
+// bulkMessages returns the outbox messages the send batch jobs name, each
+// once, and fails the test if a message is in two jobs.
+func bulkMessages(t *testing.T, st store.Store) map[int64]bool {
+	t.Helper()
+	ids := map[int64]bool{}
+	for id := int64(1); ; id++ {
+		j, err := st.GetJob(t.Context(), id)
+		if errors.Is(err, store.ErrNotFound) {
+			if id > 2000 {
+				return ids
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if j.Kind != channel.KindSendBatch {
+			continue
+		}
+		var p channel.SendBatchPayload
+		if err := json.Unmarshal(j.Payload, &p); err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range p.MessageIDs {
+			if ids[m] {
+				t.Fatalf("message %d is in two send batch jobs", m)
+			}
+			ids[m] = true
+		}
+	}
 }

@@ -35,11 +35,14 @@
 // rule: marketing templates need a granted marketing consent (or, with
 // RequireNotOptedOut, no opt-out), utility and authentication templates no
 // opt-out (or nothing, with RequireAny). It then queues the messages: a
-// batch of pending recipients per transaction, each message written
-// through channel.Queue into the contact's open conversation and the
-// recipient marked queued with its id in the same transaction. The outbox's
-// Sender delivers them, paced by the number's limiter, retried by Meta's
-// error codes; status webhooks update them.
+// batch of pending recipients per transaction, the messages written
+// through channel.QueueBulk into the contacts' open conversations (with a
+// send batch job per channel.SendBatchSize messages) and the recipients
+// marked queued with their ids in the same transaction, in a few
+// statements whatever the batch's size. The outbox's Sender delivers them
+// (Sender.HandleBatch, a wave of channel.SendWave sends at a time), paced
+// by the number's limiter, retried by Meta's error codes; status webhooks
+// update them, many statuses to a statement.
 //
 // Once per recipient: a recipient row is unique per campaign and contact,
 // and becomes queued only in the transaction that writes its message, so a
@@ -48,8 +51,9 @@
 // wamid not yet recorded); the status webhooks' outbox tag reconciles it,
 // and a copy found that way is counted (store.CampaignStats.Duplicates).
 //
-// Pacing: the sender queues more only while the outbox holds fewer send jobs
-// than Options.Backlog (two seconds of the number's rate by default), so
+// Pacing: the sender queues more only while the outbox holds fewer send
+// batch jobs than Options.Backlog messages fill (two seconds of the
+// number's rate by default, at least one job), so
 // the replies of the assistant and the agents never wait behind a whole
 // campaign; and with a daily unique-user limit, recipients past it wait
 // for a later run instead of being skipped.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"time"
 
@@ -312,13 +313,15 @@ func (s *Service) send(ctx context.Context, c store.Campaign) error {
 			n = min(n, room)
 		}
 		if s.opt.Backlog > 0 {
-			backlog, err := s.store.UnfinishedJobs(ctx, channel.KindSend)
+			// The outbox holds bulk messages in send batch jobs: the
+			// backlog counts whole jobs, at least one.
+			batches, err := s.store.UnfinishedJobs(ctx, channel.KindSendBatch)
 			if err != nil {
 				return err
 			}
-			room := s.opt.Backlog - backlog
-			if room < min(n, s.opt.Backlog)/2 {
-				if err := s.waitForOutbox(ctx, min(n, s.opt.Backlog)/2-room); err != nil {
+			room := (s.backlogJobs() - batches) * channel.SendBatchSize
+			if room <= 0 {
+				if err := s.waitForOutbox(ctx, channel.SendBatchSize); err != nil {
 					return err
 				}
 				continue
@@ -345,6 +348,12 @@ func (s *Service) send(ctx context.Context, c store.Campaign) error {
 			s.wake()
 		}
 	}
+}
+
+// backlogJobs is the most send batch jobs a campaign lets the outbox hold:
+// Options.Backlog messages, rounded up to whole jobs.
+func (s *Service) backlogJobs() int {
+	return (s.opt.Backlog + channel.SendBatchSize - 1) / channel.SendBatchSize
 }
 
 // waitForOutbox sleeps about as long as the sender needs to send need
@@ -379,39 +388,56 @@ func (s *Service) finish(ctx context.Context, c store.Campaign) error {
 
 // queueBatch queues, in one transaction, the message of each recipient of
 // rs in the contact's open conversation on the campaign's number, and marks
-// the recipient queued with the message's id; a recipient who opted out
+// the recipients queued with their messages' ids; a recipient who opted out
 // since the dispatcher saw them, or whose parameters WhatsApp would refuse,
-// is skipped instead. It returns how many it queued.
+// is skipped instead. The batch takes a few statements whatever its size
+// (channel.QueueBulk, store.Outbox). It returns how many it queued.
 func (s *Service) queueBatch(ctx context.Context, c store.Campaign, tmpl inbox.Template, rs []store.CampaignRecipient) (int, error) {
 	rule := s.rule(c)
-	queued := 0
-	err := s.store.InTx(ctx, func(tx store.Queries) error {
-		queued = 0
-		now := s.now()
-		for _, r := range rs {
-			out, reason := s.message(rule, c, tmpl, r.Contact)
-			if reason != "" {
-				if err := tx.SkipRecipient(ctx, c.ID, r.ContactID, reason, now); err != nil {
-					return err
-				}
-				continue
-			}
-			conv, err := tx.OpenConversation(ctx, r.ContactID, c.PhoneNumberID)
-			if err != nil {
-				return err
-			}
-			msgs, err := channel.Queue(ctx, tx, conv, r.Contact, []whatsapp.Outbound{out})
-			if err != nil {
-				return err
-			}
-			if err := tx.MarkRecipientQueued(ctx, c.ID, r.ContactID, msgs[0].ID, now); err != nil {
-				return err
-			}
-			queued++
+	var bulk []channel.Bulk
+	var ids []int64
+	skips := map[int64]string{}
+	for _, r := range rs {
+		out, reason := s.message(rule, c, tmpl, r.Contact)
+		if reason != "" {
+			skips[r.ContactID] = reason
+			continue
 		}
-		return nil
+		bulk = append(bulk, channel.Bulk{Contact: r.Contact, Message: out})
+		ids = append(ids, r.ContactID)
+	}
+	err := s.store.InTx(ctx, func(tx store.Queries) error {
+		now := s.now()
+		for contactID, reason := range skips {
+			if err := tx.SkipRecipient(ctx, c.ID, contactID, reason, now); err != nil {
+				return err
+			}
+		}
+		if len(bulk) == 0 {
+			return nil
+		}
+		convs, err := tx.OpenConversations(ctx, c.PhoneNumberID, ids)
+		if err != nil {
+			return err
+		}
+		items := slices.Clone(bulk)
+		for i := range items {
+			items[i].Conversation = convs[items[i].Contact.ID]
+		}
+		msgs, err := channel.QueueBulk(ctx, tx, items)
+		if err != nil {
+			return err
+		}
+		queued := make([]store.RecipientMessage, len(msgs))
+		for i, m := range msgs {
+			queued[i] = store.RecipientMessage{ContactID: items[i].Contact.ID, MessageID: m.ID}
+		}
+		return tx.MarkRecipientsQueued(ctx, c.ID, queued, now)
 	})
-	return queued, err
+	if err != nil {
+		return 0, err
+	}
+	return len(bulk), nil
 }
 
 // message is the template message of contact ct, or the reason ct gets

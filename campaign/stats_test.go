@@ -98,8 +98,11 @@ func TestStatsFollowTheWebhooks(t *testing.T) {
 
 		g := &graph{}
 		sender := channel.NewSender(st, g, channel.SenderOptions{Limiter: channel.NewLimiter(1000, 100, 0)})
-		if n := drain(t, st, channel.KindSend, sender.Handle); n != 4 {
-			t.Fatalf("%d sends, want 4", n)
+		if n := drain(t, st, channel.KindSendBatch, sender.HandleBatch); n != 1 {
+			t.Fatalf("%d send batch jobs, want the 4 messages in 1", n)
+		}
+		if len(g.sends) != 4 {
+			t.Fatalf("WhatsApp got messages for %v, want the 4 who consented", g.sends)
 		}
 		if _, s := e.stats("bahar"); s.Sent != 4 || s.Delivered != 0 {
 			t.Fatalf("after the sends: %+v, want 4 sent", s)

@@ -11,8 +11,15 @@
 // (or lost response) after Meta accepted a message and before that record
 // commits. Every send carries biz_opaque_callback_data = "yanit:<outbox id>",
 // so the status webhooks of a message whose wamid was never recorded link it
-// back to its outbox row (Receiver.status), and a resend after such a crash
-// is the only duplicate the user can see.
+// back to its outbox row (Receiver.reconcile), and a resend after such a
+// crash is the only duplicate the user can see.
+//
+// Bulk sends (a campaign's messages) go through QueueBulk and
+// Sender.HandleBatch: one send batch job per SendBatchSize messages, sent
+// SendWave at a time, each wave's wamids recorded in one statement before
+// the next wave, so a crash can repeat at most a wave per job running.
+// Status webhooks are applied many to a statement (store.Outbox). Bulk
+// messages are not ordered with the other messages of their conversations.
 //
 // Concurrency: Receiver, Sender and Limiter are safe for concurrent use.
 // Rate limits are per process; with several instances, divide the number's

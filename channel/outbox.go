@@ -23,6 +23,75 @@ type SendPayload struct {
 	MessageID int64 `json:"message_id"`
 }
 
+// KindSendBatch is the job kind that delivers a batch of bulk messages
+// (QueueBulk), each to another conversation.
+const KindSendBatch = "send_batch"
+
+// SendBatchPayload is the payload of a send batch job.
+type SendBatchPayload struct {
+	MessageIDs []int64 `json:"message_ids"`
+}
+
+// SendBatchSize is how many bulk messages one send batch job carries, and
+// SendWave how many of them are sent at once (the sends one crash can
+// repeat, per job running).
+const (
+	SendBatchSize = 100
+	SendWave      = 20
+)
+
+// Bulk is one message of a bulk send: its conversation, the contact it
+// goes to, and the message.
+type Bulk struct {
+	Conversation store.Conversation
+	Contact      store.Contact
+	Message      whatsapp.Outbound
+}
+
+// QueueBulk writes one message to each of many conversations inside tx,
+// with one send batch job per SendBatchSize messages, in a constant number
+// of statements per call: the outbox of a campaign's batch. The messages
+// are validated first (a bad one is an error naming it, and nothing is
+// queued); texts are not split, so a bulk text must fit WhatsApp's limit.
+// Bulk messages are not ordered with the other outbound messages of their
+// conversations: they are sent as soon as their batch's turn comes.
+// It returns the stored messages in the order of items.
+func QueueBulk(ctx context.Context, tx store.Queries, items []Bulk) ([]store.Message, error) {
+	ms := make([]store.Message, len(items))
+	for i, b := range items {
+		m := b.Message
+		m.To, m.Recipient = b.Contact.WaID, ""
+		if m.To == "" {
+			m.Recipient = b.Contact.UserID
+		}
+		if err := m.Validate(); err != nil {
+			return nil, fmt.Errorf("queueing a %s message to contact %d: %w", m.Content.Type(), b.Contact.ID, err)
+		}
+		body, err := json.Marshal(m)
+		if err != nil {
+			return nil, fmt.Errorf("encoding a %s message: %w", m.Content.Type(), err)
+		}
+		ms[i] = store.Message{ConversationID: b.Conversation.ID, Direction: store.Outbound, Type: kindOf(m.Content),
+			Body: whatsapp.Summary(m.Content), Payload: body, Status: store.StatusQueued}
+	}
+	stored, err := tx.InsertOutbound(ctx, ms)
+	if err != nil {
+		return nil, err
+	}
+	for start := 0; start < len(stored); start += SendBatchSize {
+		chunk := stored[start:min(start+SendBatchSize, len(stored))]
+		p := SendBatchPayload{MessageIDs: make([]int64, len(chunk))}
+		for i, m := range chunk {
+			p.MessageIDs[i] = m.ID
+		}
+		body, _ := json.Marshal(p)
+		if _, err := tx.Enqueue(ctx, jobs.EnqueueParams{Kind: KindSendBatch, Payload: body}); err != nil {
+			return nil, err
+		}
+	}
+	return stored, nil
+}
+
 // Queue validates outbound messages and writes them to the outbox of the
 // conversation inside tx, each with its send job, so that they commit (or
 // not) with the turn that produced them. Text over WhatsApp's 4096

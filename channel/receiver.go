@@ -94,13 +94,12 @@ func (r *Receiver) Accept(ctx context.Context, b whatsapp.Batch) (Accepted, erro
 	if enqueued {
 		r.wake()
 	}
-	for _, s := range b.Statuses {
-		outcome, err := r.status(ctx, s)
+	for start := 0; start < len(b.Statuses); start += store.MaxOutboxBatch {
+		n, err := r.statuses(ctx, b.Statuses[start:min(start+store.MaxOutboxBatch, len(b.Statuses))])
+		acc.Statuses += n
 		if err != nil {
-			return acc, fmt.Errorf("applying status %s of %s: %w", s.Status, s.WAMID, err)
+			return acc, err
 		}
-		acc.Statuses++
-		r.metrics.items.WithLabelValues("status", outcome).Inc()
 	}
 	for _, p := range b.Preferences {
 		outcome, err := r.preference(ctx, p)
@@ -163,52 +162,79 @@ func messageType(m whatsapp.Inbound) string {
 	return m.Type
 }
 
-// status applies a delivery status. A status may arrive before yanit
-// recorded the wamid of its message (the window between Meta accepting a
-// send and the sender recording it): the outbox id in biz_opaque_callback_data
-// links them.
-func (r *Receiver) status(ctx context.Context, s whatsapp.Status) (string, error) {
-	st := s.Status
-	if st == whatsapp.StatusPlayed { // a played voice message has been read
-		st = store.StatusRead
+// statuses applies delivery statuses, in one statement for the lot (a
+// webhook may carry hundreds), and returns how many it applied or found
+// stale. A status may arrive before yanit recorded the wamid of its
+// message (the window between Meta accepting a send and the sender
+// recording it): the outbox id in biz_opaque_callback_data links them
+// (reconcile).
+func (r *Receiver) statuses(ctx context.Context, ss []whatsapp.Status) (int, error) {
+	us := make([]store.StatusUpdate, len(ss))
+	for i, s := range ss {
+		us[i] = statusUpdate(s)
 	}
-	code, text := 0, ""
+	outcomes, err := r.store.UpdateMessageStatuses(ctx, us)
+	if err != nil {
+		return 0, fmt.Errorf("applying %d statuses: %w", len(us), err)
+	}
+	for i, o := range outcomes {
+		outcome := o.String()
+		if o == store.StatusUnknown {
+			if outcome, err = r.reconcile(ctx, ss[i], us[i]); err != nil {
+				return i, fmt.Errorf("applying status %s of %s: %w", us[i].Status, us[i].ChannelMessageID, err)
+			}
+		}
+		if outcome == "applied" && us[i].Status == store.StatusFailed {
+			r.log.Warn("message failed", slog.String("wamid", us[i].ChannelMessageID), slog.Int("code", us[i].ErrorCode), slog.String("reason", us[i].ErrorText))
+		}
+		r.metrics.items.WithLabelValues("status", outcome).Inc()
+	}
+	return len(ss), nil
+}
+
+// statusUpdate is the store's form of a status webhook.
+func statusUpdate(s whatsapp.Status) store.StatusUpdate {
+	u := store.StatusUpdate{ChannelMessageID: s.WAMID, Status: s.Status}
+	if u.Status == whatsapp.StatusPlayed { // a played voice message has been read
+		u.Status = store.StatusRead
+	}
 	if len(s.Errors) > 0 {
-		code, text = s.Errors[0].Code, s.Errors[0].Error()
+		u.ErrorCode, u.ErrorText = s.Errors[0].Code, s.Errors[0].Error()
 	}
-	changed, err := r.store.UpdateMessageStatus(ctx, s.WAMID, st, code, text)
-	if errors.Is(err, store.ErrNotFound) {
-		id, ok := OutboxID(s.BizOpaque)
-		if !ok {
-			return "unknown", nil // a message sent by another system on this number
-		}
-		if err := r.store.RecordSend(ctx, id, s.WAMID, s.Timestamp); err != nil {
-			if errors.Is(err, store.ErrConflict) {
-				// The message has another wamid: WhatsApp accepted it twice
-				// (a send in flight at a crash, sent again after it).
-				if err := r.store.RecordDuplicateSend(ctx, id, s.WAMID); err != nil {
-					return "", err
-				}
-				r.log.Warn("a message was sent twice", slog.Int64("outbox_id", id), slog.String("wamid", s.WAMID))
-				return "duplicate", nil
-			}
-			if errors.Is(err, store.ErrNotFound) {
-				r.log.Warn("status names an outbox id that does not match", slog.Int64("outbox_id", id), slog.String("wamid", s.WAMID))
-				return "unknown", nil
-			}
-			return "", err
-		}
-		r.log.Info("reconciled a send from its status", slog.Int64("outbox_id", id), slog.String("wamid", s.WAMID))
-		changed, err = r.store.UpdateMessageStatus(ctx, s.WAMID, st, code, text)
+	return u
+}
+
+// reconcile applies the status of a wamid no message has: the send of its
+// outbox message (named by the tag) was never recorded, or it is a second
+// send of a message recorded under another wamid (a send in flight at a
+// crash, sent again after it), or a message another system sent on this
+// number.
+func (r *Receiver) reconcile(ctx context.Context, s whatsapp.Status, u store.StatusUpdate) (string, error) {
+	id, ok := OutboxID(s.BizOpaque)
+	if !ok {
+		return "unknown", nil // a message sent by another system on this number
 	}
+	if err := r.store.RecordSend(ctx, id, s.WAMID, s.Timestamp); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			if err := r.store.RecordDuplicateSend(ctx, id, s.WAMID); err != nil {
+				return "", err
+			}
+			r.log.Warn("a message was sent twice", slog.Int64("outbox_id", id), slog.String("wamid", s.WAMID))
+			return "duplicate", nil
+		}
+		if errors.Is(err, store.ErrNotFound) {
+			r.log.Warn("status names an outbox id that does not match", slog.Int64("outbox_id", id), slog.String("wamid", s.WAMID))
+			return "unknown", nil
+		}
+		return "", err
+	}
+	r.log.Info("reconciled a send from its status", slog.Int64("outbox_id", id), slog.String("wamid", s.WAMID))
+	changed, err := r.store.UpdateMessageStatus(ctx, u.ChannelMessageID, u.Status, u.ErrorCode, u.ErrorText)
 	if err != nil {
 		return "", err
 	}
 	if !changed {
 		return "stale", nil
-	}
-	if st == store.StatusFailed {
-		r.log.Warn("message failed", slog.String("wamid", s.WAMID), slog.Int("code", code), slog.String("reason", text))
 	}
 	return "applied", nil
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/yanit/yanit/channel/whatsapp"
@@ -74,81 +75,193 @@ func InWindow(c store.Contact, now time.Time) bool {
 	return !c.LastInboundAt.IsZero() && now.Sub(c.LastInboundAt) < ServiceWindow
 }
 
-// Handle sends the outbox message named by the job. The wamid is recorded
-// before the job completes; a message already sent or failed is not sent
-// again. Errors Meta says are worth retrying return an error (the job runner
-// retries with backoff, or after the wait Meta's rules name); the others mark
-// the message failed with the code and reason.
+// Handle sends the outbox message named by a KindSend job. The wamid is
+// recorded before the job completes; a message already sent or failed is
+// not sent again. Errors Meta says are worth retrying return an error (the
+// job runner retries with backoff, or after the wait Meta's rules name);
+// the others mark the message failed with the code and reason.
 func (s *Sender) Handle(ctx context.Context, j jobs.Job) error {
 	var p SendPayload
 	if err := json.Unmarshal(j.Payload, &p); err != nil || p.MessageID == 0 {
 		return jobs.Cancel(fmt.Errorf("send job %d has no message id: %s", j.ID, j.Payload))
 	}
-	msg, err := s.store.GetMessage(ctx, p.MessageID)
-	if errors.Is(err, store.ErrNotFound) {
-		return jobs.Cancel(fmt.Errorf("outbox message %d: %w", p.MessageID, err))
-	}
+	entries, err := s.store.OutboxEntries(ctx, []int64{p.MessageID})
 	if err != nil {
 		return err
 	}
-	if msg.Direction != store.Outbound || msg.Status != store.StatusQueued {
-		return nil // sent, failed or reconciled already: never twice
+	if len(entries) == 0 {
+		return jobs.Cancel(fmt.Errorf("outbox message %d: %w", p.MessageID, store.ErrNotFound))
 	}
-	var out whatsapp.Outbound
-	if err := json.Unmarshal(msg.Payload, &out); err != nil {
-		return s.fail(ctx, msg.ID, 0, "stored message is unreadable: "+err.Error())
-	}
-	conv, err := s.store.GetConversation(ctx, msg.ConversationID)
-	if err != nil {
-		return err
-	}
-	contact, err := s.store.GetContact(ctx, conv.ContactID)
-	if err != nil {
-		return err
-	}
-	if _, isTemplate := out.Content.(*whatsapp.Template); !isTemplate && !InWindow(contact, s.now()) {
-		return s.fail(ctx, msg.ID, CodeOutsideWindow, ErrOutsideWindow.Error())
-	}
-	out.BizOpaque = OutboxTag(msg.ID)
+	return s.deliver(ctx, j, entries)
+}
 
-	recipient := firstNonEmpty(contact.WaID, contact.UserID)
-	if err := s.limiter.Wait(ctx, conv.PhoneNumberID, recipient); err != nil {
-		return fmt.Errorf("waiting for the rate limit: %w", err)
+// HandleBatch sends the outbox messages named by a KindSendBatch job, a
+// wave of SendWave at a time: each wave's sends run concurrently and their
+// wamids are recorded in one statement before the next wave starts, so a
+// crash resends at most the wave in flight. Messages sent or failed before
+// (by an earlier attempt of the job, or reconciled by status webhooks) are
+// skipped. When some messages failed in a way worth retrying, the job is
+// retried after the longest wait their errors name, and the retry sends only
+// the messages still queued.
+func (s *Sender) HandleBatch(ctx context.Context, j jobs.Job) error {
+	var p SendBatchPayload
+	if err := json.Unmarshal(j.Payload, &p); err != nil || len(p.MessageIDs) == 0 || len(p.MessageIDs) > store.MaxOutboxBatch {
+		return jobs.Cancel(fmt.Errorf("send batch job %d names no messages, or more than %d: %.200s", j.ID, store.MaxOutboxBatch, j.Payload))
 	}
-	wamid, sendErr := s.graph.Send(ctx, conv.PhoneNumberID, out)
-	if sendErr == nil {
-		// Record before acknowledging: a crash here is the one window for a
-		// second send (see the package doc); the status webhooks carry the
-		// outbox id and reconcile it.
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		defer cancel()
-		if err := s.store.RecordSend(rctx, msg.ID, wamid, s.now()); err != nil {
-			return jobs.Cancel(fmt.Errorf("recording wamid %s of outbox message %d: %w", wamid, msg.ID, err))
+	entries, err := s.store.OutboxEntries(ctx, p.MessageIDs)
+	if err != nil {
+		return err
+	}
+	return s.deliver(ctx, j, entries)
+}
+
+// sent is one message's send: the wamid Meta returned, or Meta's error.
+// A settled message was dealt with without Meta (failed for the window, or
+// the wait for the rate limit ended); err is then the error that retries
+// the job, if any.
+type sent struct {
+	entry   store.OutboxEntry
+	wamid   string
+	err     error
+	settled bool
+}
+
+// deliver sends the queued messages of entries wave by wave and settles
+// each: records the wamids, fails what Meta refused for good, and returns
+// a retry error when some should be sent again.
+func (s *Sender) deliver(ctx context.Context, j jobs.Job, entries []store.OutboxEntry) error {
+	var pending []store.OutboxEntry
+	for _, e := range entries {
+		if e.Message.Direction == store.Outbound && e.Message.Status == store.StatusQueued {
+			pending = append(pending, e)
 		}
-		s.metrics.sends.WithLabelValues("sent", "0").Inc()
+		// Otherwise sent, failed or reconciled already: never twice.
+	}
+	var retryErr error
+	var retryAfter time.Duration
+	for len(pending) > 0 {
+		wave := pending[:min(len(pending), SendWave)]
+		pending = pending[len(wave):]
+		results := make([]sent, len(wave))
+		var wg sync.WaitGroup
+		for i, e := range wave {
+			wg.Go(func() { results[i] = s.send(ctx, e) })
+		}
+		wg.Wait()
+		if err := s.record(ctx, results); err != nil {
+			return err
+		}
+		for _, r := range results {
+			if r.err == nil {
+				continue
+			}
+			if r.settled {
+				if retryErr == nil {
+					retryErr = r.err
+				}
+				continue
+			}
+			after, err := s.settle(ctx, j, r)
+			if err != nil && retryErr == nil {
+				retryErr = err
+			}
+			if err != nil {
+				retryAfter = max(retryAfter, after)
+			}
+		}
+	}
+	if retryErr != nil {
+		return jobs.RetryAfter(retryErr, retryAfter)
+	}
+	return nil
+}
+
+// send sends one message after the 24-hour window's check and the rate
+// limit's wait.
+func (s *Sender) send(ctx context.Context, e store.OutboxEntry) sent {
+	r := sent{entry: e}
+	var out whatsapp.Outbound
+	if err := json.Unmarshal(e.Message.Payload, &out); err != nil {
+		r.settled, r.err = true, s.fail(ctx, e.Message.ID, 0, "stored message is unreadable: "+err.Error())
+		return r
+	}
+	if _, isTemplate := out.Content.(*whatsapp.Template); !isTemplate && !InWindow(e.Contact, s.now()) {
+		r.settled, r.err = true, s.fail(ctx, e.Message.ID, CodeOutsideWindow, ErrOutsideWindow.Error())
+		return r
+	}
+	out.BizOpaque = OutboxTag(e.Message.ID)
+	if err := s.limiter.Wait(ctx, e.PhoneNumberID, recipientOf(e.Contact)); err != nil {
+		r.settled, r.err = true, fmt.Errorf("waiting for the rate limit: %w", err)
+		return r
+	}
+	r.wamid, r.err = s.graph.Send(ctx, e.PhoneNumberID, out)
+	return r
+}
+
+// record stores the wamids of a wave's accepted sends in one statement,
+// before the job is acknowledged: a crash before it commits is the one
+// window for a second send (see the package doc); the status webhooks
+// carry the outbox id and reconcile it. When the database fails here, the
+// job is retried after recordRetry, by when the status webhooks have
+// normally recorded these sends, so that the retry sends none of them
+// again.
+func (s *Sender) record(ctx context.Context, results []sent) error {
+	var sends []store.Send
+	for _, r := range results {
+		if r.err == nil && !r.settled {
+			sends = append(sends, store.Send{MessageID: r.entry.Message.ID, ChannelMessageID: r.wamid, At: s.now()})
+		}
+	}
+	if len(sends) == 0 {
 		return nil
 	}
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	errs, err := s.store.RecordSends(rctx, sends)
+	if err != nil {
+		return jobs.RetryAfter(fmt.Errorf("recording %d sends: %w", len(sends), err), recordRetry)
+	}
+	for i, err := range errs {
+		if err != nil {
+			// A status webhook recorded another wamid first: WhatsApp
+			// accepted the message twice (the receiver counts it).
+			s.log.Warn("send not recorded", slog.Int64("outbox_id", sends[i].MessageID), slog.String("error", err.Error()))
+		}
+	}
+	s.metrics.sends.WithLabelValues("sent", "0").Add(float64(len(sends)))
+	return nil
+}
 
-	d := whatsapp.Classify(sendErr)
+// recordRetry is how long a job whose sends could not be recorded waits
+// before it runs again.
+const recordRetry = 30 * time.Second
+
+// settle deals with a send Meta refused. It returns an error, with the wait
+// Meta's rules name, when the message should be sent again; otherwise the
+// message is failed (or left for its status webhook) and settle returns
+// nil.
+func (s *Sender) settle(ctx context.Context, j jobs.Job, r sent) (time.Duration, error) {
+	e := r.entry
+	d := whatsapp.Classify(r.err)
 	code := strconv.Itoa(d.Code)
-	log := s.log.With(slog.Int64("outbox_id", msg.ID), slog.Int("code", d.Code), slog.String("action", d.Action.String()), slog.String("reason", d.Reason))
+	log := s.log.With(slog.Int64("outbox_id", e.Message.ID), slog.Int("code", d.Code), slog.String("action", d.Action.String()), slog.String("reason", d.Reason))
 	switch {
 	case d.Retry && j.Attempt < j.MaxAttempts:
 		s.metrics.sends.WithLabelValues("retry", code).Inc()
 		switch d.Scope {
 		case whatsapp.ScopeRecipient:
-			s.limiter.Hold(conv.PhoneNumberID, recipient, d.After)
+			s.limiter.Hold(e.PhoneNumberID, recipientOf(e.Contact), d.After)
 		case whatsapp.ScopeNumber, whatsapp.ScopeAccount:
-			s.limiter.Hold(conv.PhoneNumberID, "", max(d.After, time.Second))
+			s.limiter.Hold(e.PhoneNumberID, "", max(d.After, time.Second))
 		}
 		log.Warn("send failed, will retry", slog.Int("attempt", j.Attempt))
-		return jobs.RetryAfter(fmt.Errorf("sending outbox message %d: %w", msg.ID, sendErr), d.After)
+		return d.After, fmt.Errorf("sending outbox message %d: %w", e.Message.ID, r.err)
 	case d.Action == whatsapp.ActionReconcile:
 		// Meta probably accepted it; the status webhook's outbox id records it.
 		log.Warn("send accepted without a message id: waiting for its status webhook")
-		return nil
+		return 0, nil
 	}
-	reason := d.Reason + ": " + sendErr.Error()
+	reason := d.Reason + ": " + r.err.Error()
 	if d.Retry {
 		reason = fmt.Sprintf("gave up after %d attempts: %s", j.Attempt, reason)
 	}
@@ -157,21 +270,21 @@ func (s *Sender) Handle(ctx context.Context, j jobs.Job) error {
 		// Meta refused a marketing message because the user stopped them:
 		// the same as their user_preferences webhook.
 		err := s.store.InTx(ctx, func(tx store.Queries) error {
-			changed, err := tx.SetMarketingPreference(ctx, contact.ID, true, s.now())
+			changed, err := tx.SetMarketingPreference(ctx, e.Contact.ID, true, s.now())
 			if err != nil || !changed {
 				return err
 			}
-			_, err = privacy.RecordConsent(ctx, tx, store.Consent{ContactID: contact.ID, Purpose: store.PurposeMarketing,
+			_, err = privacy.RecordConsent(ctx, tx, store.Consent{ContactID: e.Contact.ID, Purpose: store.PurposeMarketing,
 				Source: store.ConsentByWebhook, At: s.now()}, privacy.Actor{})
 			return err
 		})
 		if err != nil {
-			return err
+			return 0, err
 		}
 	case whatsapp.ActionAlertOperator:
 		log.Error("whatsapp refused the access token or configuration: an operator must fix it")
 	}
-	return s.fail(ctx, msg.ID, d.Code, reason)
+	return 0, s.fail(ctx, e.Message.ID, d.Code, reason)
 }
 
 func (s *Sender) fail(ctx context.Context, id int64, code int, reason string) error {
@@ -183,9 +296,10 @@ func (s *Sender) fail(ctx context.Context, id int64, code int, reason string) er
 	return nil
 }
 
-func firstNonEmpty(a, b string) string {
-	if a != "" {
-		return a
+// recipientOf is the address the Cloud API knows the contact by.
+func recipientOf(c store.Contact) string {
+	if c.WaID != "" {
+		return c.WaID
 	}
-	return b
+	return c.UserID
 }

@@ -279,3 +279,186 @@ func TestQueueSplitsLongTextAndRejectsBadMessages(t *testing.T) {
 		}
 	})
 }
+
+// bulk queues one template message to each of n new contacts through
+// QueueBulk and returns the messages and their send batch jobs, claimed.
+func (f *fixture) bulk(t *testing.T, n int) ([]store.Message, []jobs.Job) {
+	t.Helper()
+	ctx := context.Background()
+	var items []channel.Bulk
+	for i := range n {
+		c, err := f.st.UpsertContact(ctx, store.ContactUpsert{WaID: fmt.Sprintf("9053300%05d", i), Name: "K"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		items = append(items, channel.Bulk{Contact: c, Message: whatsapp.Outbound{Content: &whatsapp.Template{Name: "kargo", Language: "tr"}}})
+	}
+	var msgs []store.Message
+	err := f.st.InTx(ctx, func(tx store.Queries) error {
+		ids := make([]int64, len(items))
+		for i, it := range items {
+			ids[i] = it.Contact.ID
+		}
+		convs, err := tx.OpenConversations(ctx, "123456789012345", ids)
+		if err != nil {
+			return err
+		}
+		for i := range items {
+			items[i].Conversation = convs[items[i].Contact.ID]
+		}
+		msgs, err = channel.QueueBulk(ctx, tx, items)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, err := f.st.Claim(ctx, jobs.ClaimParams{Worker: "w", Kinds: []string{channel.KindSendBatch}, Limit: 100, Lease: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return msgs, js
+}
+
+func TestSendBatchSendsEachMessageOnce(t *testing.T) {
+	stores(t, func(t *testing.T, st store.Store) {
+		f := setup(t, st, time.Hour)
+		n := channel.SendBatchSize + 30
+		msgs, js := f.bulk(t, n)
+		if len(js) != 2 {
+			t.Fatalf("%d messages made %d send batch jobs, want 2", n, len(js))
+		}
+		for _, j := range js {
+			if err := f.sender.HandleBatch(context.Background(), j); err != nil {
+				t.Fatal(err)
+			}
+		}
+		wamids := map[string]bool{}
+		for _, m := range msgs {
+			got := f.message(t, m.ID)
+			if got.Status != store.StatusSent || got.ChannelMessageID == "" || wamids[got.ChannelMessageID] {
+				t.Fatalf("message %d after its batch: %+v", m.ID, got)
+			}
+			wamids[got.ChannelMessageID] = true
+		}
+		reqs := f.graph.sent()
+		to := map[any]bool{}
+		for _, r := range reqs {
+			if r["type"] != "template" || !strings.HasPrefix(r["biz_opaque_callback_data"].(string), "yanit:") {
+				t.Fatalf("request = %v", r)
+			}
+			to[r["to"]] = true
+		}
+		if len(reqs) != n || len(to) != n {
+			t.Fatalf("%d requests to %d numbers, want %d to each contact once", len(reqs), len(to), n)
+		}
+		// The jobs run again (a crash before they were acknowledged):
+		// nobody gets a second copy.
+		for _, j := range js {
+			if err := f.sender.HandleBatch(context.Background(), j); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := len(f.graph.sent()); got != n {
+			t.Fatalf("%d requests after running the jobs again, want %d", got, n)
+		}
+	})
+}
+
+func TestSendBatchRetriesOnlyWhatMetaAskedFor(t *testing.T) {
+	stores(t, func(t *testing.T, st store.Store) {
+		// The first wave's sends, in order: ok, a transient error (retry),
+		// undeliverable (fail), ok. Sends run concurrently, so which
+		// message gets which reply is not known; the counts are.
+		f := setup(t, st, time.Hour, "ok", "500", "131026", "ok")
+		msgs, js := f.bulk(t, 4)
+		err := f.sender.HandleBatch(context.Background(), js[0])
+		if err == nil || !strings.Contains(err.Error(), "sending outbox message") {
+			t.Fatalf("a batch with a transient error: %v, want a retry naming the message", err)
+		}
+		count := func() map[string]int {
+			n := map[string]int{}
+			for _, m := range msgs {
+				n[f.message(t, m.ID).Status]++
+			}
+			return n
+		}
+		if got := count(); got[store.StatusSent] != 2 || got[store.StatusQueued] != 1 || got[store.StatusFailed] != 1 {
+			t.Fatalf("after the first attempt: %v, want 2 sent, 1 queued, 1 failed", got)
+		}
+		// The retry sends only the queued one.
+		j := js[0]
+		j.Attempt++
+		if err := f.sender.HandleBatch(context.Background(), j); err != nil {
+			t.Fatal(err)
+		}
+		if got := count(); got[store.StatusSent] != 3 || got[store.StatusFailed] != 1 {
+			t.Fatalf("after the retry: %v, want 3 sent, 1 failed", got)
+		}
+		if n := len(f.graph.sent()); n != 5 {
+			t.Fatalf("%d requests, want 5 (4, then the one retried)", n)
+		}
+	})
+}
+
+func TestQueueBulkRefusesABadMessageAndQueuesNothing(t *testing.T) {
+	stores(t, func(t *testing.T, st store.Store) {
+		f := setup(t, st, time.Hour)
+		ctx := context.Background()
+		items := []channel.Bulk{
+			{Conversation: f.conv, Contact: f.contact, Message: whatsapp.Outbound{Content: &whatsapp.Template{Name: "kargo", Language: "tr"}}},
+			{Conversation: f.conv, Contact: f.contact, Message: whatsapp.Outbound{Content: &whatsapp.Template{Name: "", Language: "tr"}}},
+		}
+		err := st.InTx(ctx, func(tx store.Queries) error {
+			_, err := channel.QueueBulk(ctx, tx, items)
+			return err
+		})
+		if err == nil || !strings.Contains(err.Error(), "contact") {
+			t.Fatalf("a template without a name: %v, want an error naming the contact", err)
+		}
+		msgs, err := st.ListMessages(ctx, f.conv.ID)
+		if err != nil || len(msgs) != 0 {
+			t.Fatalf("%d messages stored after the refusal (%v), want none", len(msgs), err)
+		}
+	})
+}
+
+func TestStatusesOfOneWebhookApplyTogether(t *testing.T) {
+	stores(t, func(t *testing.T, st store.Store) {
+		f := setup(t, st, time.Hour)
+		ctx := context.Background()
+		msgs, js := f.bulk(t, 2)
+		if err := f.sender.HandleBatch(ctx, js[0]); err != nil {
+			t.Fatal(err)
+		}
+		a, b := f.message(t, msgs[0].ID), f.message(t, msgs[1].ID)
+		// A message whose send was never recorded (the sender died after
+		// Meta accepted it): its statuses carry only the outbox tag.
+		lost, _ := f.queue(t, &whatsapp.Text{Body: "Kargonuz yolda."})
+		now := time.Now()
+		batch := whatsapp.Batch{Statuses: []whatsapp.Status{
+			{WAMID: a.ChannelMessageID, Status: whatsapp.StatusDelivered, Timestamp: now},
+			{WAMID: a.ChannelMessageID, Status: whatsapp.StatusRead, Timestamp: now},
+			{WAMID: a.ChannelMessageID, Status: whatsapp.StatusSent, Timestamp: now}, // late and stale
+			{WAMID: b.ChannelMessageID, Status: whatsapp.StatusFailed, Timestamp: now,
+				Errors: []whatsapp.ErrorDetail{{Code: 131026, Title: "Message undeliverable"}}},
+			{WAMID: "wamid.LOST", Status: whatsapp.StatusDelivered, Timestamp: now, BizOpaque: channel.OutboxTag(lost.ID)},
+			{WAMID: "wamid.OTHER", Status: whatsapp.StatusSent, Timestamp: now}, // another system's message
+		}}
+		acc, err := channel.NewReceiver(st, channel.ReceiverOptions{}).Accept(ctx, batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if acc.Statuses != len(batch.Statuses) {
+			t.Fatalf("accepted %d statuses, want %d", acc.Statuses, len(batch.Statuses))
+		}
+		if got := f.message(t, a.ID); got.Status != store.StatusRead {
+			t.Fatalf("message with delivered, read and a late sent = %s, want read", got.Status)
+		}
+		if got := f.message(t, b.ID); got.Status != store.StatusFailed || got.ErrorCode != 131026 {
+			t.Fatalf("failed message = %s %d, want failed 131026", got.Status, got.ErrorCode)
+		}
+		if got := f.message(t, lost.ID); got.ChannelMessageID != "wamid.LOST" || got.Status != store.StatusDelivered {
+			t.Fatalf("the unrecorded send = %q %s, want reconciled as wamid.LOST, delivered", got.ChannelMessageID, got.Status)
+		}
+	})
+}

@@ -411,8 +411,8 @@ func (c Config) Validate(mode Mode) error {
 		return bad("campaigns.utility_requires", fmt.Sprintf("%q: want any or not_opted_out", c.Campaigns.UtilityRequires))
 	case c.Campaigns.DailyUniqueLimit < 0:
 		return bad("campaigns.daily_unique_limit", "must be 0 (unlimited) or more")
-	case c.Campaigns.BatchSize < 1 || c.Campaigns.BatchSize > 10000:
-		return bad("campaigns.batch_size", "must be between 1 and 10000")
+	case c.Campaigns.BatchSize < 1 || c.Campaigns.BatchSize > 1000:
+		return bad("campaigns.batch_size", "must be between 1 and 1000")
 	case c.Campaigns.Backlog < 0:
 		return bad("campaigns.backlog", "must be 0 (two seconds of sends) or more")
 	}

@@ -47,8 +47,12 @@ const (
 // recipient) stay out of the heap the benchmark samples.
 func runSimulatorProcess() {
 	rate, _ := strconv.ParseFloat(os.Getenv(simRateEnv), 64)
+	statusBatch := 100
+	if s := os.Getenv("YANIT_SIM_STATUS_BATCH"); s != "" {
+		statusBatch, _ = strconv.Atoi(s)
+	}
 	sim, err := simulator.New(simulator.Options{AppSecret: benchSecret, AccessToken: benchToken, PhoneNumberID: benchPhoneID,
-		WebhookURL: os.Getenv(simWebhookEnv), RatePerSecond: rate, StatusDelay: time.Second,
+		WebhookURL: os.Getenv(simWebhookEnv), RatePerSecond: rate, StatusDelay: time.Second, StatusBatch: statusBatch,
 		HTTPClient: graphHTTPClient(256)}) // as Meta keeps its connections to a webhook
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -106,7 +110,9 @@ func cpuTimes() (self, pg time.Duration) {
 // too), status webhooks included. It reports the sustained send rate (the
 // messages WhatsApp accepted per second between 10% and 90% of them) and
 // the heap in use, sampled every 2 s from 10% on, and the CPU time
-// yanit (this process), PostgreSQL and the simulator spent per message. Run it with
+// yanit (this process), PostgreSQL and the simulator spent per message.
+// Meta batches statuses under load, and so does the simulator here, up to
+// 100 statuses a webhook; YANIT_SIM_STATUS_BATCH=1 posts each alone. Run it with
 //
 //	go test -run XXX -bench Campaign -benchtime 1x ./cmd/yanit/
 func BenchmarkCampaign(b *testing.B) {

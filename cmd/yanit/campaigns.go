@@ -71,7 +71,8 @@ func wireCampaigns(ctx context.Context, cfg config.Config, log *slog.Logger, st 
 }
 
 // graphHTTPClient is the Graph API client's HTTP client: it keeps an idle
-// connection for each send the job runner may run at once. Go's default
+// connection for each send the job runner may run at once (a wave of a
+// send batch per job). Go's default
 // keeps two per host, so a campaign's concurrent sends would open and
 // close a TCP (and TLS) connection for most messages.
 func graphHTTPClient(concurrency int) *http.Client {

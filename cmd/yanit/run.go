@@ -383,7 +383,7 @@ func wireChannel(ctx context.Context, cfg config.Config, log *slog.Logger, st st
 		return nil, err
 	}
 	graph := &whatsapp.Client{BaseURL: cfg.WhatsApp.GraphURL, Version: cfg.WhatsApp.APIVersion, Token: cfg.WhatsApp.AccessToken,
-		HTTPClient: graphHTTPClient(cfg.Jobs.Concurrency)}
+		HTTPClient: graphHTTPClient(cfg.Jobs.Concurrency * channel.SendWave)}
 	limiter := channel.NewLimiter(cfg.WhatsApp.RatePerSecond, 10, 6*time.Second)
 	var routing []inbox.Rule
 	for _, r := range cfg.Inbox.Routing {
@@ -423,6 +423,9 @@ func wireTurns(st store.Store, graph channel.Graph, router assistant.Router, run
 		return nil, err
 	}
 	if err := runner.Handle(channel.KindSend, sender.Handle); err != nil {
+		return nil, err
+	}
+	if err := runner.Handle(channel.KindSendBatch, sender.HandleBatch); err != nil {
 		return nil, err
 	}
 	return receiver, nil
