@@ -2,10 +2,12 @@ package assistant_test
 
 import (
 	"bytes"
+	"context"
 	"strings"
 	"testing"
 
 	"github.com/yanit/yanit/assistant"
+	"github.com/yanit/yanit/channel/whatsapp"
 	"github.com/yanit/yanit/configs"
 	"github.com/yanit/yanit/store"
 )
@@ -191,5 +193,39 @@ func TestPrivacyDefinitionErrors(t *testing.T) {
 		[]byte("  consent_ask:\n"), []byte("  consent_unused:\n"), 1)
 	if _, err := assistant.LoadDefinition(noAsk); err == nil {
 		t.Error("strict mode without messages.consent_ask loaded")
+	}
+}
+
+// afterHours is an integrator's gate: outside business hours it answers
+// every message itself.
+type afterHours struct{}
+
+func (afterHours) Gate(context.Context, assistant.Input, string) (*assistant.Reply, error) {
+	return &assistant.Reply{Messages: []whatsapp.Outbound{{Content: &whatsapp.Text{Body: "Mesai saatlerimiz dışındayız."}}},
+		Reason: "after hours"}, nil
+}
+
+// In notice mode, the notice a gate's turn sends is recorded like any
+// other: it goes out once per policy version, gate or not.
+func TestNoticeIsRecordedWhenAGateAnswers(t *testing.T) {
+	e := privacyEngine(t, assistant.ConsentNotice)
+	deps := e.Deps()
+	deps.Gates = []assistant.Gate{afterHours{}}
+	e, err := e.With(deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newChat(t, e)
+	rep := c.say("merhaba")
+	if got := text(rep); rep.Decision != assistant.DecisionGate || len(rep.Messages) != 2 || !strings.Contains(got, "KVKK") ||
+		!strings.HasSuffix(got, "Mesai saatlerimiz dışındayız.\n") {
+		t.Fatalf("first turn: %s %q, want the notice, then the gate's answer", rep.Decision, got)
+	}
+	if len(rep.Consents) != 1 || rep.Consents[0].Source != store.ConsentByNotice || rep.Consents[0].PolicyVersion != "2026-01" {
+		t.Fatalf("consents %+v, want the notice recorded for policy 2026-01", rep.Consents)
+	}
+	rep = c.say("merhaba")
+	if got := text(rep); got != "Mesai saatlerimiz dışındayız.\n" || len(rep.Consents) != 0 {
+		t.Fatalf("second turn: %q, consents %+v; want the gate's answer only, no second notice", got, rep.Consents)
 	}
 }

@@ -1,6 +1,7 @@
 package assistant
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
@@ -49,9 +50,10 @@ const (
 // cannot read gets its reply without reaching the gates. The gates run
 // next, in the order of Deps.Gates, before anything else reads the
 // message (buttons, person requests, auto-replies, understanding). A
-// non-nil reply ends the turn: its messages follow any the consent step
-// queued (a notice), its Decision is DecisionGate when it sets none, and
-// the rest of it replaces the turn's reply. An error fails the turn.
+// non-nil reply ends the turn: its messages and consent records follow
+// any the consent step queued (a notice and its record), its Decision is
+// DecisionGate when it sets none, and the rest of it replaces the turn's
+// reply (its State and Trace are the engine's). An error fails the turn.
 type Gate interface {
 	Gate(ctx context.Context, in Input, lang string) (*Reply, error)
 }
@@ -346,18 +348,35 @@ func (e *Engine) Respond(ctx context.Context, in Input) (Reply, error) {
 	t.trace.Intent, t.trace.Confidence = t.reply.Intent, t.reply.Confidence
 	t.stage("total", t.started)
 	redactTrace(&t.trace, &t.st.Vault, e.deps.Detectors)
-	state, _ := json.Marshal(t.st)
+	state, err := json.Marshal(t.st)
+	if err != nil {
+		// A value that does not encode (a tool's NaN): the conversation
+		// keeps the state it had.
+		e.deps.Logger.Warn("encoding a conversation's state", slog.Int64("conversation", in.Conversation.ID),
+			slog.String("error", privacy.RedactKinds(err.Error(), e.deps.Detectors)))
+	}
 	t.reply.State = state
-	trace, _ := json.Marshal(t.trace)
-	t.reply.Trace = trace
+	t.reply.Trace = e.encodeTrace(&t.trace, in.Conversation.ID)
 	return t.reply, nil
 }
 
+// unredactable is the key of the note a trace stores in place of a part
+// it could not redact, saying why: it stores neither the raw value nor,
+// silently, nothing.
+const unredactable = "unredactable"
+
 // redactTrace replaces the personal data in the parts of a trace that hold
-// what the user gave (slots, tool arguments, results and errors) by the
-// conversation's placeholders: traces go to analytics and QA, the values
-// stay with the conversation.
+// what the user gave or a backend returned (slots, tool arguments, results
+// and errors) by the conversation's placeholders: traces go to analytics
+// and QA, the values stay with the conversation. Arguments and results are
+// redacted as JSON, value by value, numbers included (privacy.RedactJSON):
+// a value after an escape ("\n10000000146") is found, and an identity
+// number a backend returned unquoted becomes its placeholder, while an
+// ordinary number stays the number it was.
 func redactTrace(tr *Trace, v *privacy.Vault, detectors []privacy.Detector) {
+	// Redact records only what the detectors find: the text of an
+	// ordinary number (3, 149.90) comes back unchanged and adds nothing to
+	// the vault.
 	red := func(s string) string { out, _ := v.Redact(s, detectors); return out }
 	if tr.Slots != nil {
 		slots := make(map[string]string, len(tr.Slots)) // a copy: the state keeps the values
@@ -368,14 +387,51 @@ func redactTrace(tr *Trace, v *privacy.Vault, detectors []privacy.Detector) {
 	}
 	for i := range tr.Tools {
 		rec := &tr.Tools[i]
-		if len(rec.Args) > 0 {
-			rec.Args = json.RawMessage(red(string(rec.Args)))
-		}
+		rec.Args = privacy.RedactJSON(rec.Args, red)
 		rec.Error = red(rec.Error)
 		// Copies: the state keeps the values.
-		rec.User, _ = privacy.RedactValue(rec.User, red).(map[string]any)
-		rec.Agent, _ = privacy.RedactValue(rec.Agent, red).(map[string]any)
+		rec.User = redactFields(rec.User, red)
+		rec.Agent = redactFields(rec.Agent, red)
 	}
+}
+
+// redactFields returns a copy of a tool's result fields as a trace stores
+// them: encoded, redacted by privacy.RedactJSON, decoded with numbers kept
+// as written. Encoding first reaches what a walk of the map would miss: a
+// map[string]string, a []string or a struct a Go tool returned, numbers
+// at any depth. Fields that do not encode (a NaN) cannot be redacted: a
+// note saying so stands in for them.
+func redactFields(m map[string]any, red func(string) string) map[string]any {
+	if m == nil {
+		return nil
+	}
+	doc, err := json.Marshal(m)
+	if err == nil {
+		dec := json.NewDecoder(bytes.NewReader(privacy.RedactJSON(doc, red)))
+		dec.UseNumber()
+		var out map[string]any
+		if err = dec.Decode(&out); err == nil {
+			return out
+		}
+	}
+	return map[string]any{unredactable: "the tool's result does not encode to JSON, so it was not redacted and is not stored: " + red(err.Error())}
+}
+
+// encodeTrace returns the trace as the turn stores it. A trace that does
+// not encode (a NaN) is stored as a note saying so, with its language and
+// intent, rather than silently as an empty one.
+func (e *Engine) encodeTrace(tr *Trace, conv int64) json.RawMessage {
+	b, err := json.Marshal(tr)
+	if err == nil {
+		return b
+	}
+	msg := privacy.RedactKinds(err.Error(), e.deps.Detectors)
+	e.deps.Logger.Warn("encoding a turn's trace", slog.Int64("conversation", conv), slog.String("error", msg))
+	b, _ = json.Marshal(map[string]string{ // strings always encode
+		"language": tr.Language, "intent": tr.Intent,
+		unredactable: "the trace does not encode to JSON, so it was not redacted and is not stored: " + msg,
+	})
+	return b
 }
 
 // language picks the language of the answer: the one the message is
@@ -406,10 +462,16 @@ func (e *Engine) decide(ctx context.Context, t *turn) error {
 		}
 		if r != nil {
 			t.stage("gates", start)
-			msgs, state, trace := t.reply.Messages, t.reply.State, t.reply.Trace
+			// What the consent step put in the reply stays: its messages
+			// and consent records come first (a notice, and the record
+			// that it was sent: without it, the notice would go out
+			// again next turn), and a withheld turn stays withheld.
+			prev := t.reply
 			t.reply = *r
-			t.reply.Messages = append(msgs, r.Messages...)
-			t.reply.State, t.reply.Trace = state, trace
+			t.reply.Messages = append(prev.Messages, r.Messages...)
+			t.reply.Consents = append(prev.Consents, r.Consents...)
+			t.reply.Withhold = prev.Withhold || r.Withhold
+			t.reply.State, t.reply.Trace = prev.State, prev.Trace
 			if t.reply.Decision == "" {
 				t.reply.Decision = DecisionGate
 			}

@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"maps"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -377,5 +380,71 @@ func TestGatesRunFirstAndCanEndTheTurn(t *testing.T) {
 	c.contact.Name = "consented"
 	if rep := c.say("merhaba"); rep.Intent != "greeting" || calls != 2 {
 		t.Fatalf("past the gate: %s, calls %d", rep.Intent, calls)
+	}
+}
+
+// backendFields is the demo's order_status tool with fields added to its
+// result, as an integrator's backend might return them.
+type backendFields struct {
+	tools.Tool
+	user map[string]any
+}
+
+func (b backendFields) Call(ctx context.Context, args json.RawMessage) (tools.Result, error) {
+	res, err := b.Tool.Call(ctx, args)
+	if err == nil {
+		maps.Copy(res.User, b.user)
+	}
+	return res, err
+}
+
+// orderChat is a chat with the demo whose order_status result carries
+// user as well.
+func orderChat(t *testing.T, user map[string]any) *chat {
+	t.Helper()
+	reg := toolsOf(t)
+	orders, _ := reg.Get("order_status")
+	if err := reg.Replace([]string{"order_status"}, []tools.Tool{backendFields{orders, user}}); err != nil {
+		t.Fatal(err)
+	}
+	e, err := buildDemo(t, assistant.Deps{Tools: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newChat(t, e)
+}
+
+func TestTraceRedactsAnIdentityNumberABackendReturnsUnquoted(t *testing.T) {
+	t.Parallel()
+	const tckn = "10000000146"
+	c := orderChat(t, map[string]any{"tckn": json.Number(tckn), "qty": json.Number("3"), "price": json.Number("149.90")})
+	rep := c.say("SP-2026-0001 numaralı siparişim nerede?")
+	if rep.Decision != assistant.DecisionTool {
+		t.Fatalf("%s %q, want the order answered", rep.Decision, text(rep))
+	}
+	if strings.Contains(string(rep.Trace), tckn) {
+		t.Errorf("the stored trace carries the identity number: %s", rep.Trace)
+	}
+	for _, want := range []string{`"tckn":"[TCKN_1]"`, `"qty":3,`, `"price":149.90,`} {
+		if !strings.Contains(string(rep.Trace), want) {
+			t.Errorf("the stored trace %s, want %s in it", rep.Trace, want)
+		}
+	}
+	// The vault holds the identity number, and no ordinary number.
+	if v := c.state().Vault.Values; len(v) != 1 || v["[TCKN_1]"] != tckn {
+		t.Errorf("the conversation's vault holds %v, want only the identity number", v)
+	}
+}
+
+func TestTraceNotesAResultItCannotRedact(t *testing.T) {
+	t.Parallel()
+	rep := orderChat(t, map[string]any{"score": math.NaN()}).say("SP-2026-0001 numaralı siparişim nerede?")
+	var tr assistant.Trace
+	if err := json.Unmarshal(rep.Trace, &tr); err != nil {
+		t.Fatalf("stored trace %q: %v; want it kept", rep.Trace, err)
+	}
+	if tr.Intent != "order_status" || len(tr.Tools) != 1 || len(tr.Tools[0].User) != 1 ||
+		!strings.Contains(fmt.Sprint(tr.Tools[0].User["unredactable"]), "not redacted") {
+		t.Fatalf("stored trace %s, want the order's turn with a note in place of the tool's result", rep.Trace)
 	}
 }
