@@ -682,6 +682,76 @@ func TestDailyLimitHoldsRecipients(t *testing.T) {
 	})
 }
 
+// TestDailyLimitSparesOpenWindows: contacts who wrote within the last 24
+// hours are reached inside their service window, which the daily
+// unique-user limit does not count, so a campaign at its limit still
+// queues their messages; only the others past the limit wait.
+func TestDailyLimitSparesOpenWindows(t *testing.T) {
+	onStores(t, func(t *testing.T, st store.Store) {
+		e := newEnv(t, st, campaign.Options{DailyUniqueLimit: 3, LimitWait: time.Hour})
+		now := e.clock.Now()
+		// In contact order: one who never wrote (or wrote two days ago),
+		// then one who wrote an hour ago, five times over.
+		var ps []person
+		open := map[string]bool{}
+		for i := range 10 {
+			p := person{waID: fmt.Sprintf("90532300000%d", i), name: "K", consent: "yes"}
+			ps = append(ps, p)
+			open[p.waID] = i%2 == 1
+		}
+		contacts := e.people(ps...)
+		for i, p := range ps {
+			var seen time.Time
+			switch {
+			case open[p.waID]:
+				seen = now.Add(-time.Hour)
+			case i%4 == 2:
+				seen = now.Add(-48 * time.Hour)
+			default:
+				continue // never wrote
+			}
+			if _, err := st.UpsertContact(t.Context(), store.ContactUpsert{WaID: p.waID, Seen: seen}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		e.create("k", "bahar_indirimi", "name", "attr:city:İstanbul")
+		if _, err := e.svc.Start(t.Context(), privacy.ActorCLI, "k"); err != nil {
+			t.Fatal(err)
+		}
+		e.runJobs(t.Context()) // the next run is an hour away: not claimed
+
+		c, s := e.stats("k")
+		if c.Status != store.CampaignRunning || s.Queued != 8 || s.Pending != 2 || s.Skipped != 0 {
+			t.Fatalf("at the limit: %s %+v; want running, 8 queued (5 in their window, 3 not), 2 waiting", c.Status, s)
+		}
+		sent := e.outbox(contacts)
+		var reachedOutside []string
+		for _, p := range ps {
+			switch {
+			case open[p.waID] && len(sent[p.waID]) != 1:
+				t.Errorf("%s wrote an hour ago: queued %v, want its message", p.waID, sent[p.waID])
+			case !open[p.waID] && len(sent[p.waID]) > 0:
+				reachedOutside = append(reachedOutside, p.waID)
+			}
+		}
+		if want := []string{ps[0].waID, ps[2].waID, ps[4].waID}; !slices.Equal(reachedOutside, want) {
+			t.Errorf("reached outside their window: %v, want the first three %v", reachedOutside, want)
+		}
+		if n, err := st.CampaignReach(t.Context(), now.Add(-24*time.Hour)); err != nil || n != 3 {
+			t.Errorf("daily reach: %d, %v; want the limit, 3", n, err)
+		}
+		var later []jobs.Job
+		for id := int64(1); id < 50; id++ {
+			if j, err := st.GetJob(t.Context(), id); err == nil && j.Kind == campaign.KindRun && j.State == jobs.StateAvailable {
+				later = append(later, j)
+			}
+		}
+		if len(later) != 1 || later[0].RunAt.Before(now.Add(50*time.Minute)) {
+			t.Fatalf("runs waiting: %+v; want one an hour away", later)
+		}
+	})
+}
+
 func TestBacklogBoundsTheOutbox(t *testing.T) {
 	onStores(t, func(t *testing.T, st store.Store) {
 		const n, backlog = 60, 10

@@ -280,8 +280,9 @@ func (s *Service) send(ctx context.Context, c store.Campaign) error {
 		s.log.Error("campaign template is no longer approved", slog.String("campaign", c.Name), slog.String("error", err.Error()))
 		return err
 	}
-	// after is the last contact this run queued or skipped: every batch
-	// settles all of its recipients, so the pending ones are past it.
+	// after is the last contact this run read: every batch settles all of
+	// its recipients, so the pending ones are past it, but for those the
+	// daily limit held, which the look from the start finds again.
 	var after int64
 	for {
 		if err := ctx.Err(); err != nil {
@@ -295,12 +296,18 @@ func (s *Service) send(ctx context.Context, c store.Campaign) error {
 			return nil
 		}
 		n := s.opt.BatchSize
+		// room is how many more contacts outside their service window
+		// the daily limit lets this batch reach; -1: no limit. The batch
+		// reads BatchSize recipients all the same: those whose window is
+		// open do not count (store.CampaignReach), so they are queued
+		// whatever the room, and the others past it wait (queueBatch).
+		room := -1
 		if s.opt.DailyUniqueLimit > 0 {
 			reached, err := s.store.CampaignReach(ctx, s.now().Add(-24*time.Hour))
 			if err != nil {
 				return err
 			}
-			room := s.opt.DailyUniqueLimit - reached
+			room = s.opt.DailyUniqueLimit - reached
 			if room <= 0 {
 				// The recipients wait for the next run, not skipped.
 				if _, err := s.store.Enqueue(ctx, runJob(c.ID, s.now().Add(s.opt.LimitWait))); err != nil {
@@ -310,7 +317,6 @@ func (s *Service) send(ctx context.Context, c store.Campaign) error {
 					slog.Int("limit", s.opt.DailyUniqueLimit), slog.Duration("retry_in", s.opt.LimitWait))
 				return nil
 			}
-			n = min(n, room)
 		}
 		if s.opt.Backlog > 0 {
 			// The outbox holds bulk messages in send batch jobs: the
@@ -340,7 +346,7 @@ func (s *Service) send(ctx context.Context, c store.Campaign) error {
 			return s.finish(ctx, cur)
 		}
 		after = rs[len(rs)-1].ContactID
-		queued, err := s.queueBatch(ctx, cur, tmpl, rs)
+		queued, err := s.queueBatch(ctx, cur, tmpl, rs, room)
 		if err != nil {
 			return err
 		}
@@ -390,10 +396,16 @@ func (s *Service) finish(ctx context.Context, c store.Campaign) error {
 // rs in the contact's open conversation on the campaign's number, and marks
 // the recipients queued with their messages' ids; a recipient who opted out
 // since the dispatcher saw them, or whose parameters WhatsApp would refuse,
-// is skipped instead. The batch takes a few statements whatever its size
-// (channel.QueueBulk, store.Outbox). It returns how many it queued.
-func (s *Service) queueBatch(ctx context.Context, c store.Campaign, tmpl inbox.Template, rs []store.CampaignRecipient) (int, error) {
+// is skipped instead. With room >= 0 (the daily unique-user limit), only
+// room recipients whose service window is closed are queued: the others
+// stay pending, for a later run. The batch takes a few statements whatever
+// its size (channel.QueueBulk, store.Outbox). It returns how many it
+// queued.
+func (s *Service) queueBatch(ctx context.Context, c store.Campaign, tmpl inbox.Template, rs []store.CampaignRecipient, room int) (int, error) {
 	rule := s.rule(c)
+	// now is the recipients' queue time, which store.CampaignReach judges
+	// their windows at.
+	now := s.now()
 	var bulk []channel.Bulk
 	var ids []int64
 	skips := map[int64]string{}
@@ -403,11 +415,16 @@ func (s *Service) queueBatch(ctx context.Context, c store.Campaign, tmpl inbox.T
 			skips[r.ContactID] = reason
 			continue
 		}
+		if room >= 0 && !windowOpen(r.Contact, now) {
+			if room == 0 {
+				continue // waits for room
+			}
+			room--
+		}
 		bulk = append(bulk, channel.Bulk{Contact: r.Contact, Message: out})
 		ids = append(ids, r.ContactID)
 	}
 	err := s.store.InTx(ctx, func(tx store.Queries) error {
-		now := s.now()
 		for contactID, reason := range skips {
 			if err := tx.SkipRecipient(ctx, c.ID, contactID, reason, now); err != nil {
 				return err
@@ -438,6 +455,14 @@ func (s *Service) queueBatch(ctx context.Context, c store.Campaign, tmpl inbox.T
 		return 0, err
 	}
 	return len(bulk), nil
+}
+
+// windowOpen reports whether ct's customer-service window is open at now
+// as store.CampaignReach judges it: a message at or before now and less
+// than 24 hours before it. Meta does not count a contact reached within it
+// against the daily unique-user limit.
+func windowOpen(ct store.Contact, now time.Time) bool {
+	return channel.InWindow(ct, now) && !ct.LastInboundAt.After(now)
 }
 
 // message is the template message of contact ct, or the reason ct gets

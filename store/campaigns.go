@@ -409,8 +409,15 @@ type Campaigns interface {
 	// campaign sender paces itself on the outbox's backlog of send jobs.
 	UnfinishedJobs(ctx context.Context, kind string) (int, error)
 	// CampaignReach counts the distinct contacts any campaign queued a
-	// message for at or after since: what a portfolio's daily limit on
-	// unique users counts.
+	// message for at or after since, outside their customer-service
+	// window: what a portfolio's daily limit on unique users counts. A
+	// recipient does not count when its contact's last inbound message
+	// (Contact.LastInboundAt) is at or before the recipient's queue time
+	// and less than 24 hours before it (the window was open). A contact
+	// who wrote again after the queue time does count: its last message
+	// then says nothing of the window at the queue time, and counting too
+	// many only makes the sender wait early. A contact counts once however
+	// many campaigns reached it outside its window.
 	CampaignReach(ctx context.Context, since time.Time) (int, error)
 	// CampaignOfReply returns the campaign whose message the contact of
 	// the conversation was sent most recently, when it was sent within

@@ -387,7 +387,8 @@ func (q queries) CampaignStats(ctx context.Context, id int64) (store.CampaignSta
 	return s, nil
 }
 
-// CampaignReach counts the distinct contacts queued by any campaign since.
+// CampaignReach counts the distinct contacts queued by any campaign since
+// outside their customer-service window.
 func (q queries) CampaignReach(ctx context.Context, since time.Time) (int, error) {
 	var n int
 	if err := q.db.QueryRowContext(ctx, sqlCampaignReach, sql.Named("since", since.UnixMicro())).Scan(&n); err != nil {

@@ -478,6 +478,62 @@ func testCampaignStats(t *testing.T, h Harness) {
 		t.Fatalf("reach since a minute after the send: %d, want 1", n)
 	}
 
+	// Only contacts reached outside their customer-service window count:
+	// not one whose last message is at or less than 24 hours before the
+	// queue time; one whose last message is older, one who never wrote, and
+	// one who wrote only after the queue time (the window then is unknown)
+	// do. A contact counts once whatever its campaigns and windows.
+	at := sent.Add(-72 * time.Hour)
+	windows := []struct {
+		name   string
+		seen   time.Time // the last inbound message; zero: never wrote
+		counts bool
+	}{
+		{"open", at.Add(-time.Hour), false},
+		{"writing", at, false},
+		{"just open", at.Add(-24*time.Hour + time.Microsecond), false},
+		{"a day ago", at.Add(-24 * time.Hour), true},
+		{"stale", at.Add(-25 * time.Hour), true},
+		{"never", time.Time{}, true},
+		{"after", at.Add(time.Hour), true},
+		{"open, later closed", at.Add(-time.Hour), true}, // again 30 hours later
+		{"stale twice", at.Add(-25 * time.Hour), true},   // again an hour later
+		{"open twice", at.Add(-time.Hour), false},        // again two hours later
+	}
+	k3 := must(s.CreateCampaign(c, newCampaign("sayım 3")))(t)
+	k4 := must(s.CreateCampaign(c, newCampaign("sayım 4")))(t)
+	queue := func(k store.Campaign, who store.Contact, at time.Time) {
+		t.Helper()
+		must(s.AddCampaignRecipients(c, k.ID, []store.CampaignRecipient{{ContactID: who.ID, Status: store.RecipientPending}}, 0, true))(t)
+		conv := must(s.OpenConversation(c, who.ID, "1001"))(t)
+		m := must(s.InsertMessage(c, store.Message{ConversationID: conv.ID, Direction: store.Outbound, Type: "template", Status: store.StatusQueued}))(t)
+		if err := s.MarkRecipientQueued(c, k.ID, who.ID, m.ID, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	counted := 0
+	for i, w := range windows {
+		who := must(s.UpsertContact(c, store.ContactUpsert{WaID: fmt.Sprintf("9053211%05d", i), Name: w.name, Seen: w.seen}))(t)
+		queue(k3, who, at)
+		switch w.name {
+		case "open, later closed":
+			queue(k4, who, at.Add(30*time.Hour))
+		case "stale twice":
+			queue(k4, who, at.Add(time.Hour))
+		case "open twice":
+			queue(k4, who, at.Add(2*time.Hour))
+		}
+		if w.counts {
+			counted++
+		}
+		if n := must(s.CampaignReach(c, at.Add(-time.Minute)))(t); n != 7+counted {
+			t.Fatalf("reach with %q (last message %v, queued %v): %d, want %d", w.name, w.seen, at, n, 7+counted)
+		}
+	}
+	if n := must(s.CampaignReach(c, at.Add(90*time.Minute)))(t); n != 8 {
+		t.Fatalf("reach since 90 minutes after the queue time: %d, want 8 (one reached outside its window, one inside)", n)
+	}
+
 	// A reply within a day of a campaign message the channel accepted
 	// knows the campaign; later, or a message not sent yet, does not.
 	if got := must(s.CampaignOfReply(c, convs[3].ID, sent.Add(time.Hour)))(t); got.ID != k.ID {

@@ -174,9 +174,16 @@ JOIN campaign_recipients r ON r.message_id = d.message_id
 WHERE r.campaign_id = @id;
 
 -- name: CampaignReach :one
-SELECT count(DISTINCT contact_id)
-FROM campaign_recipients
-WHERE status = 'queued' AND queued_at >= @since;
+-- The contacts queued since @since whose customer-service window was not
+-- open at the queue time: no inbound message in the 24 hours up to it. A
+-- contact who wrote after the queue time counts (its window then is
+-- unknown).
+SELECT count(DISTINCT r.contact_id)
+FROM campaign_recipients r
+JOIN contacts c ON c.id = r.contact_id
+WHERE r.status = 'queued' AND r.queued_at >= @since
+  AND (c.last_inbound_at IS NULL OR c.last_inbound_at > r.queued_at
+       OR c.last_inbound_at <= r.queued_at - 86400000000);
 
 -- name: CampaignOfReply :one
 SELECT c.id, c.name, c.phone_number_id, c.template, c.language, c.category, c.params, c.segment, c.filter,
