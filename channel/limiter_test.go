@@ -79,3 +79,23 @@ func TestLimiterForgetsIdleRecipients(t *testing.T) {
 		}
 	}
 }
+
+// A wait given up (its context ended) gives its send back: the recipient's
+// next message is not pushed further out by a send that never happened.
+func TestLimiterGivesBackAnAbandonedWait(t *testing.T) {
+	l := NewLimiter(1000, 1, time.Hour)
+	ctx := context.Background()
+	if err := l.Wait(ctx, "n1", "ayse"); err != nil {
+		t.Fatal(err)
+	}
+	full := func() time.Time { l.mu.Lock(); defer l.mu.Unlock(); return l.recipients["n1/ayse"] }
+	before := full()
+	short, cancel := context.WithCancel(ctx)
+	go func() { time.Sleep(20 * time.Millisecond); cancel() }()
+	if err := l.Wait(short, "n1", "ayse"); err == nil {
+		t.Fatal("a wait whose context ends must fail")
+	}
+	if after := full(); !after.Equal(before) {
+		t.Fatalf("after an abandoned wait the bucket is full at %s, want %s as before it", after, before)
+	}
+}

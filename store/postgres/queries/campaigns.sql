@@ -119,6 +119,8 @@ WITH want AS (
     SELECT contact_id, status
     FROM campaign_recipients
     WHERE campaign_id = @id AND contact_id = ANY (@contact_ids::bigint[])
+      AND contact_id BETWEEN (SELECT min(x) FROM unnest(@contact_ids::bigint[]) AS x)
+                         AND (SELECT max(x) FROM unnest(@contact_ids::bigint[]) AS x)
     ORDER BY contact_id
     FOR UPDATE
 ), bad AS (
@@ -131,10 +133,11 @@ WITH want AS (
     UPDATE campaign_recipients AS c
     SET status = 'queued', message_id = want.message_id, queued_at = @at
     FROM want
-    -- "= ANY" lets the primary key find the batch's rows; without it the
-    -- planner may walk every pending recipient of the campaign against
-    -- the batch (seconds at 100,000 recipients).
-    WHERE c.campaign_id = @id AND c.contact_id = ANY (@contact_ids::bigint[])
+    -- The range bounds the index scan to the batch (the sender's batches
+    -- are runs of contact ids); without it the planner walks every
+    -- pending recipient of the campaign (seconds at 100,000 recipients).
+    WHERE c.campaign_id = @id
+      AND c.contact_id BETWEEN (SELECT min(contact_id) FROM want) AND (SELECT max(contact_id) FROM want)
       AND c.contact_id = want.contact_id AND c.status = 'pending'
       AND NOT EXISTS (SELECT 1 FROM bad)
     RETURNING 1
