@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/yanit/yanit/channel/whatsapp"
@@ -34,6 +35,17 @@ type Receiver struct {
 	metrics *Metrics
 	routed  func(phoneNumberID string) bool
 	wake    func()
+
+	statusMu      sync.Mutex
+	statusWaiting []*statusCall // statuses of webhooks waiting for the next statement
+	statusBusy    bool          // a webhook's handler is applying statuses
+}
+
+// statusCall is one webhook's statuses waiting to be applied with those of
+// other webhooks arriving meanwhile.
+type statusCall struct {
+	ss   []whatsapp.Status
+	done chan error
 }
 
 // ReceiverOptions configure a Receiver.
@@ -94,12 +106,11 @@ func (r *Receiver) Accept(ctx context.Context, b whatsapp.Batch) (Accepted, erro
 	if enqueued {
 		r.wake()
 	}
-	for start := 0; start < len(b.Statuses); start += store.MaxOutboxBatch {
-		n, err := r.statuses(ctx, b.Statuses[start:min(start+store.MaxOutboxBatch, len(b.Statuses))])
-		acc.Statuses += n
-		if err != nil {
+	if len(b.Statuses) > 0 {
+		if err := r.applyStatuses(ctx, b.Statuses); err != nil {
 			return acc, err
 		}
+		acc.Statuses = len(b.Statuses)
 	}
 	for _, p := range b.Preferences {
 		outcome, err := r.preference(ctx, p)
@@ -162,26 +173,91 @@ func messageType(m whatsapp.Inbound) string {
 	return m.Type
 }
 
+// applyStatuses applies a webhook's statuses together with those of the
+// webhooks that arrive while a statement runs (group commit): when Meta
+// posts each status alone, thousands a second during a campaign, they take
+// a statement per group instead of one each. A goroutine, started when
+// statuses wait and none runs, applies what waits, group after group,
+// until nothing does; each webhook waits for its group's outcome. An error
+// fails every webhook of its group, and Meta delivers them again.
+func (r *Receiver) applyStatuses(ctx context.Context, ss []whatsapp.Status) error {
+	call := &statusCall{ss: ss, done: make(chan error, 1)}
+	r.statusMu.Lock()
+	r.statusWaiting = append(r.statusWaiting, call)
+	start := !r.statusBusy
+	r.statusBusy = true
+	r.statusMu.Unlock()
+	if start {
+		go func() {
+			for r.applyGroup() {
+			}
+		}()
+	}
+	select {
+	case err := <-call.done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err() // the group still applies them; Meta's retry is a no-op
+	}
+}
+
+// applyGroup applies the statuses waiting, up to store.MaxOutboxBatch of
+// them (a webhook with more is a group of its own, in chunks), and reports
+// whether more wait; when none do, it ends the lead.
+func (r *Receiver) applyGroup() bool {
+	r.statusMu.Lock()
+	n, take := 0, 0
+	for _, c := range r.statusWaiting {
+		if take > 0 && n+len(c.ss) > store.MaxOutboxBatch {
+			break
+		}
+		n += len(c.ss)
+		take++
+	}
+	group := r.statusWaiting[:take:take]
+	r.statusWaiting = r.statusWaiting[take:]
+	if len(group) == 0 {
+		r.statusBusy = false
+	}
+	r.statusMu.Unlock()
+	if len(group) == 0 {
+		return false
+	}
+	var all []whatsapp.Status
+	for _, c := range group {
+		all = append(all, c.ss...)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var err error
+	for start := 0; start < len(all) && err == nil; start += store.MaxOutboxBatch {
+		err = r.statuses(ctx, all[start:min(start+store.MaxOutboxBatch, len(all))])
+	}
+	for _, c := range group {
+		c.done <- err
+	}
+	return true
+}
+
 // statuses applies delivery statuses, in one statement for the lot (a
-// webhook may carry hundreds), and returns how many it applied or found
-// stale. A status may arrive before yanit recorded the wamid of its
+// webhook may carry hundreds). A status may arrive before yanit recorded the wamid of its
 // message (the window between Meta accepting a send and the sender
 // recording it): the outbox id in biz_opaque_callback_data links them
 // (reconcile).
-func (r *Receiver) statuses(ctx context.Context, ss []whatsapp.Status) (int, error) {
+func (r *Receiver) statuses(ctx context.Context, ss []whatsapp.Status) error {
 	us := make([]store.StatusUpdate, len(ss))
 	for i, s := range ss {
 		us[i] = statusUpdate(s)
 	}
 	outcomes, err := r.store.UpdateMessageStatuses(ctx, us)
 	if err != nil {
-		return 0, fmt.Errorf("applying %d statuses: %w", len(us), err)
+		return fmt.Errorf("applying %d statuses: %w", len(us), err)
 	}
 	for i, o := range outcomes {
 		outcome := o.String()
 		if o == store.StatusUnknown {
 			if outcome, err = r.reconcile(ctx, ss[i], us[i]); err != nil {
-				return i, fmt.Errorf("applying status %s of %s: %w", us[i].Status, us[i].ChannelMessageID, err)
+				return fmt.Errorf("applying status %s of %s: %w", us[i].Status, us[i].ChannelMessageID, err)
 			}
 		}
 		if outcome == "applied" && us[i].Status == store.StatusFailed {
@@ -189,7 +265,7 @@ func (r *Receiver) statuses(ctx context.Context, ss []whatsapp.Status) (int, err
 		}
 		r.metrics.items.WithLabelValues("status", outcome).Inc()
 	}
-	return len(ss), nil
+	return nil
 }
 
 // statusUpdate is the store's form of a status webhook.
