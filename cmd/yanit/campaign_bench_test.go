@@ -50,9 +50,12 @@ func runSimulatorProcess() {
 	if s := os.Getenv("YANIT_SIM_STATUS_BATCH"); s != "" {
 		statusBatch, _ = strconv.Atoi(s)
 	}
+	// Meta posts webhooks over a bounded number of connections, kept open.
+	hc := graphHTTPClient(256)
+	hc.Transport.(*http.Transport).MaxConnsPerHost = 256
 	sim, err := simulator.New(simulator.Options{AppSecret: benchSecret, AccessToken: benchToken, PhoneNumberID: benchPhoneID,
 		WebhookURL: os.Getenv(simWebhookEnv), RatePerSecond: rate, StatusDelay: time.Second, StatusBatch: statusBatch,
-		HTTPClient: graphHTTPClient(256)}) // as Meta keeps its connections to a webhook
+		HTTPClient: hc})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
