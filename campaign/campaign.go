@@ -64,8 +64,9 @@ type Options struct {
 	// templates) RequireNotOptedOut (the default) or RequireAny.
 	MarketingRequires string
 	UtilityRequires   string
-	// DailyUniqueLimit is the portfolio's unique users a day (0:
-	// unlimited); past it, recipients wait LimitWait and are tried again.
+	// DailyUniqueLimit is the portfolio's unique users a day reached
+	// outside their service window (0: unlimited); past it, recipients
+	// whose window is closed wait LimitWait and are tried again.
 	DailyUniqueLimit int
 	LimitWait        time.Duration
 	// BatchSize is the recipients one transaction queues (DefaultSendBatch

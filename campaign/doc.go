@@ -56,7 +56,10 @@
 // number's rate by default, at least one job), so
 // the replies of the assistant and the agents never wait behind a whole
 // campaign; and with a daily unique-user limit, recipients past it wait
-// for a later run instead of being skipped.
+// for a later run instead of being skipped. As Meta counts, a contact whose
+// customer-service window is open (they wrote within 24 hours) does not
+// count against the limit and is queued past it (the window is the
+// contact's last message on any of the portfolio's numbers).
 //
 // A reply to a campaign's message within 24 hours reaches the assistant
 // with the campaign's name (assistant.Input.Campaign, from
