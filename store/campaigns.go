@@ -242,8 +242,8 @@ type CampaignRecipient struct {
 	ErrorCode     int
 	QueuedAt      time.Time // when it was queued or skipped
 	CreatedAt     time.Time
-	// Contact is the recipient's contact as it is now; only
-	// PendingRecipients fills it.
+	// Contact is the recipient's contact as it is now: PendingRecipients
+	// fills it, ListCampaignRecipients its ID and WaID.
 	Contact Contact
 }
 

@@ -475,15 +475,8 @@ func (s *Server) listCampaignRecipients(c *gin.Context) {
 	out := make([]recipientJSON, len(rs))
 	for i, r := range rs {
 		out[i] = recipientJSON{ContactID: r.ContactID, Status: r.Status, SkipReason: r.SkipReason, MessageID: r.MessageID,
-			MessageStatus: r.MessageStatus, ErrorCode: r.ErrorCode, QueuedAt: r.QueuedAt.UTC()}
-		contact, err := st.GetContact(ctx, r.ContactID)
-		switch {
-		case err == nil:
-			out[i].Phone = privacy.MaskPhone(contact.WaID)
-		case !errors.Is(err, store.ErrNotFound): // an erased contact shows no number
-			s.writeStoreError(c, fmt.Sprintf("contact %d", r.ContactID), err)
-			return
-		}
+			MessageStatus: r.MessageStatus, ErrorCode: r.ErrorCode, QueuedAt: r.QueuedAt.UTC(),
+			Phone: privacy.MaskPhone(r.Contact.WaID)}
 	}
 	resp := gin.H{"recipients": out}
 	if len(rs) == int(limit) {

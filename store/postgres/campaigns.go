@@ -305,7 +305,8 @@ func (q queries) ListCampaignRecipients(ctx context.Context, id int64, afterCont
 	rs, err := collect(rows, err, func(r scanner) (store.CampaignRecipient, error) {
 		var rc store.CampaignRecipient
 		err := r.Scan(&rc.CampaignID, &rc.ContactID, &rc.Status, &rc.SkipReason, &rc.MessageID,
-			&rc.MessageStatus, &rc.ErrorCode, timeColumn{&rc.QueuedAt}, timeColumn{&rc.CreatedAt})
+			&rc.MessageStatus, &rc.ErrorCode, timeColumn{&rc.QueuedAt}, timeColumn{&rc.CreatedAt}, &rc.Contact.WaID)
+		rc.Contact.ID = rc.ContactID
 		return rc, err
 	})
 	if err != nil {

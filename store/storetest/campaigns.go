@@ -335,8 +335,11 @@ func testCampaignRecipients(t *testing.T, h Harness) {
 	}
 	var show []string
 	for _, r := range all {
-		show = append(show, fmt.Sprintf("%d:%s:%s:%d:%s", slices.IndexFunc(people, func(p store.Contact) bool { return p.ID == r.ContactID }),
-			r.Status, r.SkipReason, min(r.MessageID, 1), r.MessageStatus))
+		i := slices.IndexFunc(people, func(p store.Contact) bool { return p.ID == r.ContactID })
+		show = append(show, fmt.Sprintf("%d:%s:%s:%d:%s", i, r.Status, r.SkipReason, min(r.MessageID, 1), r.MessageStatus))
+		if r.Contact.ID != r.ContactID || r.Contact.WaID != people[i].WaID {
+			t.Fatalf("listed recipient %d with contact %d %q, want its wa_id %q", r.ContactID, r.Contact.ID, r.Contact.WaID, people[i].WaID)
+		}
 	}
 	want := []string{"0:queued::1:queued", "1:skipped:opted_out:0:", "2:skipped:invalid_params:0:", "3:skipped:no_consent:0:",
 		"4:pending::0:", "5:pending::0:"}

@@ -153,10 +153,12 @@ WITH r AS (SELECT status FROM campaign_recipients WHERE campaign_id = @id AND co
 SELECT r.status, EXISTS (SELECT 1 FROM u) FROM r;
 
 -- name: ListCampaignRecipients :many
+-- With each recipient's wa_id, so that a page of them is one query.
 SELECT r.campaign_id, r.contact_id, r.status, r.skip_reason, coalesce(r.message_id, 0),
-       coalesce(m.status, ''), coalesce(m.error_code, 0), r.queued_at, r.created_at
+       coalesce(m.status, ''), coalesce(m.error_code, 0), r.queued_at, r.created_at, coalesce(c.wa_id, '')
 FROM campaign_recipients r
 LEFT JOIN messages m ON m.id = r.message_id
+LEFT JOIN contacts c ON c.id = r.contact_id
 WHERE r.campaign_id = @id AND r.contact_id > @after_id
 ORDER BY r.contact_id
 LIMIT @limit;
