@@ -48,8 +48,10 @@
 // and becomes queued only in the transaction that writes its message, so a
 // crash anywhere resumes from the last commit with nobody queued twice.
 // The one window for a second send is the Sender's (WhatsApp accepted, the
-// wamid not yet recorded); the status webhooks' outbox tag reconciles it,
-// and a copy found that way is counted (store.CampaignStats.Duplicates).
+// wamid not yet recorded); the status webhooks' outbox tag reconciles it
+// (a send batch job cut off waits channel.InterruptedWait for them before
+// it sends again), and a copy that still goes out is counted
+// (store.CampaignStats.Duplicates).
 //
 // Pacing: the sender queues more only while the outbox holds fewer send
 // batch jobs than Options.Backlog messages fill (two seconds of the

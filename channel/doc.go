@@ -17,7 +17,10 @@
 // Bulk sends (a campaign's messages) go through QueueBulk and
 // Sender.HandleBatch: one send batch job per SendBatchSize messages, sent
 // SendWave at a time, each wave's wamids recorded in one statement before
-// the next wave, so a crash can repeat at most a wave per job running.
+// the next wave, so a crash can repeat at most a wave per job running; a
+// batch job claimed again after a crash first waits InterruptedWait for
+// the status webhooks of the sends it had in flight, so that it repeats
+// none whose webhook came.
 // Status webhooks are applied many to a statement (store.Outbox). Bulk
 // messages are not ordered with the other messages of their conversations.
 //

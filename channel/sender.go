@@ -98,7 +98,8 @@ func (s *Sender) Handle(ctx context.Context, j jobs.Job) error {
 // HandleBatch sends the outbox messages named by a KindSendBatch job, a
 // wave of SendWave at a time: each wave's sends run concurrently and their
 // wamids are recorded in one statement before the next wave starts, so a
-// crash resends at most the wave in flight. Messages sent or failed before
+// crash resends at most the wave in flight, and only those of its sends
+// whose status webhooks did not arrive within InterruptedWait. Messages sent or failed before
 // (by an earlier attempt of the job, or reconciled by status webhooks) are
 // skipped. When some messages failed in a way worth retrying, the job is
 // retried after the longest wait their errors name, and the retry sends only
@@ -108,12 +109,28 @@ func (s *Sender) HandleBatch(ctx context.Context, j jobs.Job) error {
 	if err := json.Unmarshal(j.Payload, &p); err != nil || len(p.MessageIDs) == 0 || len(p.MessageIDs) > store.MaxOutboxBatch {
 		return jobs.Cancel(fmt.Errorf("send batch job %d names no messages, or more than %d: %.200s", j.ID, store.MaxOutboxBatch, j.Payload))
 	}
+	if j.Attempt > 1 && j.LastError == "" {
+		// The last attempt was cut off (a crash, or its lease lost), maybe
+		// with a wave in flight: let those sends' status webhooks record
+		// them before sending what is still queued.
+		return jobs.RetryAfter(ErrInterrupted, InterruptedWait)
+	}
 	entries, err := s.store.OutboxEntries(ctx, p.MessageIDs)
 	if err != nil {
 		return err
 	}
 	return s.deliver(ctx, j, entries)
 }
+
+// InterruptedWait is how long a send batch job whose last attempt was cut
+// off waits before it sends again: Meta posts the status webhooks of the
+// sends that attempt had in flight within seconds (and retries them for
+// days), and each records its send through the outbox tag, so the job then
+// skips it instead of sending a copy. ErrInterrupted is the retry's reason.
+const InterruptedWait = 30 * time.Second
+
+// ErrInterrupted is the reason a cut-off send batch job waits.
+var ErrInterrupted = errors.New("the last attempt of this send batch was cut off: waiting for the status webhooks of its sends in flight")
 
 // sent is one message's send: the wamid Meta returned, or Meta's error.
 // A settled message was dealt with without Meta (failed for the window, or

@@ -3,6 +3,7 @@ package channel_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -385,9 +386,9 @@ func TestSendBatchRetriesOnlyWhatMetaAskedFor(t *testing.T) {
 		if got := count(); got[store.StatusSent] != 2 || got[store.StatusQueued] != 1 || got[store.StatusFailed] != 1 {
 			t.Fatalf("after the first attempt: %v, want 2 sent, 1 queued, 1 failed", got)
 		}
-		// The retry sends only the queued one.
+		// The retry (the runner recorded the error) sends only the queued one.
 		j := js[0]
-		j.Attempt++
+		j.Attempt, j.LastError = j.Attempt+1, err.Error()
 		if err := f.sender.HandleBatch(context.Background(), j); err != nil {
 			t.Fatal(err)
 		}
@@ -459,6 +460,36 @@ func TestStatusesOfOneWebhookApplyTogether(t *testing.T) {
 		}
 		if got := f.message(t, lost.ID); got.ChannelMessageID != "wamid.LOST" || got.Status != store.StatusDelivered {
 			t.Fatalf("the unrecorded send = %q %s, want reconciled as wamid.LOST, delivered", got.ChannelMessageID, got.Status)
+		}
+	})
+}
+
+func TestSendBatchCutOffWaitsForStatusWebhooks(t *testing.T) {
+	stores(t, func(t *testing.T, st store.Store) {
+		f := setup(t, st, time.Hour)
+		msgs, js := f.bulk(t, 3)
+		// The job's first attempt died (its lease expired): claimed again,
+		// with no error recorded.
+		j := js[0]
+		j.Attempt = 2
+		err := f.sender.HandleBatch(context.Background(), j)
+		if !errors.Is(err, channel.ErrInterrupted) {
+			t.Fatalf("a cut-off batch: %v, want it to wait for the status webhooks", err)
+		}
+		if n := len(f.graph.sent()); n != 0 {
+			t.Fatalf("%d sends before the wait, want none", n)
+		}
+		// Meanwhile a status webhook recorded one of the sends in flight.
+		if err := st.RecordSend(context.Background(), msgs[0].ID, "wamid.INFLIGHT", time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		// The next attempt, after the wait, sends the other two only.
+		j.Attempt, j.LastError = 3, channel.ErrInterrupted.Error()
+		if err := f.sender.HandleBatch(context.Background(), j); err != nil {
+			t.Fatal(err)
+		}
+		if n := len(f.graph.sent()); n != 2 {
+			t.Fatalf("%d sends after the wait, want the 2 not recorded", n)
 		}
 	})
 }

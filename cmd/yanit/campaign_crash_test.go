@@ -161,8 +161,8 @@ func TestCampaignSurvivesKill9(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	// Every recipient got it; the only second copies are of sends in
-	// flight at the kill (their status webhooks, which name the outbox
-	// message, usually record them before their jobs run again).
+	// flight at the kill whose status webhooks (which name the outbox
+	// message) did not come within channel.InterruptedWait of the restart.
 	missing, twice := 0, 0
 	for _, w := range waIDs {
 		n := len(businessMessages(sim.User("", w)))
