@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"strconv"
 	"time"
 
@@ -437,17 +436,16 @@ func (s *Service) queueBatch(ctx context.Context, c store.Campaign, tmpl inbox.T
 		if err != nil {
 			return err
 		}
-		items := slices.Clone(bulk)
-		for i := range items {
-			items[i].Conversation = convs[items[i].Contact.ID]
+		for i := range bulk {
+			bulk[i].Conversation = convs[bulk[i].Contact.ID]
 		}
-		msgs, err := channel.QueueBulk(ctx, tx, items)
+		msgs, err := channel.QueueBulk(ctx, tx, bulk)
 		if err != nil {
 			return err
 		}
 		queued := make([]store.RecipientMessage, len(msgs))
 		for i, m := range msgs {
-			queued[i] = store.RecipientMessage{ContactID: items[i].Contact.ID, MessageID: m.ID}
+			queued[i] = store.RecipientMessage{ContactID: bulk[i].Contact.ID, MessageID: m.ID}
 		}
 		return tx.MarkRecipientsQueued(ctx, c.ID, queued, now)
 	})

@@ -59,20 +59,11 @@ type Bulk struct {
 func QueueBulk(ctx context.Context, tx store.Queries, items []Bulk) ([]store.Message, error) {
 	ms := make([]store.Message, len(items))
 	for i, b := range items {
-		m := b.Message
-		m.To, m.Recipient = b.Contact.WaID, ""
-		if m.To == "" {
-			m.Recipient = b.Contact.UserID
-		}
-		if err := m.Validate(); err != nil {
-			return nil, fmt.Errorf("queueing a %s message to contact %d: %w", m.Content.Type(), b.Contact.ID, err)
-		}
-		body, err := json.Marshal(m)
+		m, err := outboxMessage(b.Conversation, b.Contact, b.Message)
 		if err != nil {
-			return nil, fmt.Errorf("encoding a %s message: %w", m.Content.Type(), err)
+			return nil, fmt.Errorf("contact %d: %w", b.Contact.ID, err)
 		}
-		ms[i] = store.Message{ConversationID: b.Conversation.ID, Direction: store.Outbound, Type: kindOf(m.Content),
-			Body: whatsapp.Summary(m.Content), Payload: body, Status: store.StatusQueued}
+		ms[i] = m
 	}
 	stored, err := tx.InsertOutbound(ctx, ms)
 	if err != nil {
@@ -101,21 +92,11 @@ func QueueBulk(ctx context.Context, tx store.Queries, items []Bulk) ([]store.Mes
 func Queue(ctx context.Context, tx store.Queries, conv store.Conversation, contact store.Contact, msgs []whatsapp.Outbound) ([]store.Message, error) {
 	var out []store.Message
 	for _, m := range expand(msgs) {
-		m.To, m.Recipient = contact.WaID, ""
-		if m.To == "" {
-			m.Recipient = contact.UserID
-		}
-		if err := m.Validate(); err != nil {
-			return nil, fmt.Errorf("queueing a %s message: %w", m.Content.Type(), err)
-		}
-		body, err := json.Marshal(m)
+		msg, err := outboxMessage(conv, contact, m)
 		if err != nil {
-			return nil, fmt.Errorf("encoding a %s message: %w", m.Content.Type(), err)
+			return nil, err
 		}
-		stored, err := tx.InsertMessage(ctx, store.Message{
-			ConversationID: conv.ID, Direction: store.Outbound, Type: kindOf(m.Content),
-			Body: whatsapp.Summary(m.Content), Payload: body, Status: store.StatusQueued,
-		})
+		stored, err := tx.InsertMessage(ctx, msg)
 		if err != nil {
 			return nil, err
 		}
@@ -126,6 +107,25 @@ func Queue(ctx context.Context, tx store.Queries, conv store.Conversation, conta
 		out = append(out, stored)
 	}
 	return out, nil
+}
+
+// outboxMessage is m addressed to the contact (To, or Recipient when the
+// contact has only a user id), validated and encoded as the outbox of conv
+// stores it, queued.
+func outboxMessage(conv store.Conversation, contact store.Contact, m whatsapp.Outbound) (store.Message, error) {
+	m.To, m.Recipient = contact.WaID, ""
+	if m.To == "" {
+		m.Recipient = contact.UserID
+	}
+	if err := m.Validate(); err != nil {
+		return store.Message{}, fmt.Errorf("queueing a %s message: %w", m.Content.Type(), err)
+	}
+	body, err := json.Marshal(m)
+	if err != nil {
+		return store.Message{}, fmt.Errorf("encoding a %s message: %w", m.Content.Type(), err)
+	}
+	return store.Message{ConversationID: conv.ID, Direction: store.Outbound, Type: kindOf(m.Content),
+		Body: whatsapp.Summary(m.Content), Payload: body, Status: store.StatusQueued}, nil
 }
 
 // expand splits long texts into messages WhatsApp accepts.

@@ -38,7 +38,7 @@ type Receiver struct {
 
 	statusMu      sync.Mutex
 	statusWaiting []*statusCall // statuses of webhooks waiting for the next statement
-	statusBusy    bool          // a webhook's handler is applying statuses
+	statusBusy    bool          // a goroutine is applying them
 }
 
 // statusCall is one webhook's statuses waiting to be applied with those of
@@ -203,7 +203,7 @@ func (r *Receiver) applyStatuses(ctx context.Context, ss []whatsapp.Status) erro
 
 // applyGroup applies the statuses waiting, up to store.MaxOutboxBatch of
 // them (a webhook with more is a group of its own, in chunks), and reports
-// whether more wait; when none do, it ends the lead.
+// whether it found any; when it finds none, the goroutine ends.
 func (r *Receiver) applyGroup() bool {
 	r.statusMu.Lock()
 	n, take := 0, 0
@@ -240,10 +240,10 @@ func (r *Receiver) applyGroup() bool {
 }
 
 // statuses applies delivery statuses, in one statement for the lot (a
-// webhook may carry hundreds). A status may arrive before yanit recorded the wamid of its
-// message (the window between Meta accepting a send and the sender
-// recording it): the outbox id in biz_opaque_callback_data links them
-// (reconcile).
+// webhook may carry hundreds). A status may arrive before yanit recorded
+// the wamid of its message (the window between Meta accepting a send and
+// the sender recording it): the outbox id in biz_opaque_callback_data
+// links them (reconcile).
 func (r *Receiver) statuses(ctx context.Context, ss []whatsapp.Status) error {
 	us := make([]store.StatusUpdate, len(ss))
 	for i, s := range ss {

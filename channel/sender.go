@@ -99,11 +99,11 @@ func (s *Sender) Handle(ctx context.Context, j jobs.Job) error {
 // wave of SendWave at a time: each wave's sends run concurrently and their
 // wamids are recorded in one statement before the next wave starts, so a
 // crash resends at most the wave in flight, and only those of its sends
-// whose status webhooks did not arrive within InterruptedWait. Messages sent or failed before
-// (by an earlier attempt of the job, or reconciled by status webhooks) are
-// skipped. When some messages failed in a way worth retrying, the job is
-// retried after the longest wait their errors name, and the retry sends only
-// the messages still queued.
+// whose status webhooks did not arrive within InterruptedWait. Messages
+// sent or failed before (by an earlier attempt of the job, or reconciled
+// by status webhooks) are skipped. When some messages failed in a way
+// worth retrying, the job is retried after the longest wait their errors
+// name, and the retry sends only the messages still queued.
 func (s *Sender) HandleBatch(ctx context.Context, j jobs.Job) error {
 	var p SendBatchPayload
 	if err := json.Unmarshal(j.Payload, &p); err != nil || len(p.MessageIDs) == 0 || len(p.MessageIDs) > store.MaxOutboxBatch {

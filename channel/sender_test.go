@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/yanit/yanit/channel"
 	"github.com/yanit/yanit/channel/whatsapp"
 	"github.com/yanit/yanit/jobs"
@@ -490,6 +492,54 @@ func TestSendBatchCutOffWaitsForStatusWebhooks(t *testing.T) {
 		}
 		if n := len(f.graph.sent()); n != 2 {
 			t.Fatalf("%d sends after the wait, want the 2 not recorded", n)
+		}
+	})
+}
+
+// TestSendBatchesKeepToTheNumbersThroughput runs three send batch jobs at
+// once against a Graph API that, like Meta, refuses with 130429 what goes
+// over the number's throughput: the sender's limiter paces them, so none
+// is refused.
+func TestSendBatchesKeepToTheNumbersThroughput(t *testing.T) {
+	stores(t, func(t *testing.T, st store.Store) {
+		const perSecond = 100
+		// A little more burst than the sender's, for requests the network
+		// reorders on their way.
+		bucket := rate.NewLimiter(perSecond, perSecond+10)
+		var mu sync.Mutex
+		refused, accepted := 0, 0
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			mu.Lock()
+			defer mu.Unlock()
+			if !bucket.Allow() {
+				refused++
+				w.WriteHeader(400)
+				fmt.Fprint(w, `{"error":{"message":"throughput","type":"OAuthException","code":130429,"fbtrace_id":"Ab12"}}`)
+				return
+			}
+			accepted++
+			fmt.Fprintf(w, `{"messaging_product":"whatsapp","messages":[{"id":"wamid.PACED%d"}]}`, accepted)
+		}))
+		t.Cleanup(srv.Close)
+		f := setup(t, st, time.Hour)
+		f.sender = channel.NewSender(st, &whatsapp.Client{BaseURL: srv.URL, Version: "v24.0", Token: "token"},
+			channel.SenderOptions{Limiter: channel.NewLimiter(perSecond, 10, time.Second)})
+		_, js := f.bulk(t, 2*channel.SendBatchSize+50)
+		var wg sync.WaitGroup
+		errs := make([]error, len(js))
+		for i, j := range js {
+			wg.Go(func() { errs[i] = f.sender.HandleBatch(context.Background(), j) })
+		}
+		wg.Wait()
+		for _, err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		if refused != 0 || accepted != 2*channel.SendBatchSize+50 {
+			t.Fatalf("WhatsApp accepted %d and refused %d for throughput; want all %d accepted, none refused",
+				accepted, refused, 2*channel.SendBatchSize+50)
 		}
 	})
 }
