@@ -654,8 +654,16 @@ func TestRestartInTheMiddleSendsEachOnce(t *testing.T) {
 }
 
 func TestDailyLimitHoldsRecipients(t *testing.T) {
+	// One batch of all five, and batches of one: between two counts of the
+	// store's reach the sender keeps its own tally.
+	for _, batch := range []int{0, 1} {
+		t.Run(fmt.Sprintf("batch_size_%d", batch), func(t *testing.T) { testDailyLimitHoldsRecipients(t, batch) })
+	}
+}
+
+func testDailyLimitHoldsRecipients(t *testing.T, batch int) {
 	onStores(t, func(t *testing.T, st store.Store) {
-		e := newEnv(t, st, campaign.Options{DailyUniqueLimit: 3, LimitWait: time.Hour})
+		e := newEnv(t, st, campaign.Options{DailyUniqueLimit: 3, LimitWait: time.Hour, BatchSize: batch})
 		var ps []person
 		for i := range 5 {
 			ps = append(ps, person{waID: fmt.Sprintf("90532000000%d", i), name: "K", consent: "yes"})

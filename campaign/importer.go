@@ -533,7 +533,7 @@ func (r row) apply(cur *store.Contact, exists bool, w *write, now time.Time, don
 	if r.locale != "" && r.locale != cur.Locale {
 		cur.Locale, w.upsert.Locale, changed = r.locale, r.locale, true
 	}
-	if r.tags != nil && (!exists || !slices.Equal(r.tags, sortedTags(cur.Tags))) {
+	if r.tags != nil && (!exists || !slices.Equal(r.tags, store.TagSet(cur.Tags))) {
 		cur.Tags, w.upsert.Tags, changed = r.tags, r.tags, true
 	}
 	if merged := mergeAttributes(cur.Attributes, r.attributes); !maps.Equal(merged, cur.Attributes) {
@@ -585,11 +585,4 @@ func mergeAttributes(have, set map[string]string) map[string]string {
 		return nil
 	}
 	return out
-}
-
-// sortedTags returns a contact's tags as parseTags would.
-func sortedTags(tags []string) []string {
-	out := slices.Clone(tags)
-	slices.Sort(out)
-	return slices.Compact(out)
 }

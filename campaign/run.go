@@ -36,6 +36,10 @@ func RunKey(id int64) string { return "campaign:" + strconv.FormatInt(id, 10) }
 // (retries back off to ten minutes).
 const jobAttempts = 200
 
+// reachRecount is how many batches the sender queues on its own tally of
+// the day's reach before it counts it in the store again.
+const reachRecount = 20
+
 // dispatchPage is how many members of the segment one dispatcher step
 // reads and inserts.
 const dispatchPage = 2000
@@ -283,6 +287,9 @@ func (s *Service) send(ctx context.Context, c store.Campaign) error {
 	// its recipients, so the pending ones are past it, but for those the
 	// daily limit held, which the look from the start finds again.
 	var after int64
+	// reached is the day's reach as last counted plus what this run
+	// queued since (-1: not counted yet); sinceCount the batches since.
+	reached, sinceCount := -1, 0
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -302,9 +309,14 @@ func (s *Service) send(ctx context.Context, c store.Campaign) error {
 		// whatever the room, and the others past it wait (queueBatch).
 		room := -1
 		if s.opt.DailyUniqueLimit > 0 {
-			reached, err := s.store.CampaignReach(ctx, s.now().Add(-24*time.Hour))
-			if err != nil {
-				return err
+			// The store's count reads the whole day's recipients: it is
+			// taken every reachRecount batches (other campaigns reach
+			// people too), and in between this run adds what it queued.
+			if reached < 0 || sinceCount >= reachRecount {
+				if reached, err = s.store.CampaignReach(ctx, s.now().Add(-24*time.Hour)); err != nil {
+					return err
+				}
+				sinceCount = 0
 			}
 			room = s.opt.DailyUniqueLimit - reached
 			if room <= 0 {
@@ -345,9 +357,13 @@ func (s *Service) send(ctx context.Context, c store.Campaign) error {
 			return s.finish(ctx, cur)
 		}
 		after = rs[len(rs)-1].ContactID
-		queued, err := s.queueBatch(ctx, cur, tmpl, rs, room)
+		queued, reaching, err := s.queueBatch(ctx, cur, tmpl, rs, room)
 		if err != nil {
 			return err
+		}
+		if reached >= 0 {
+			reached += reaching
+			sinceCount++
 		}
 		if queued > 0 {
 			s.wake()
@@ -399,8 +415,9 @@ func (s *Service) finish(ctx context.Context, c store.Campaign) error {
 // room recipients whose service window is closed are queued: the others
 // stay pending, for a later run. The batch takes a few statements whatever
 // its size (channel.QueueBulk, store.Outbox). It returns how many it
-// queued.
-func (s *Service) queueBatch(ctx context.Context, c store.Campaign, tmpl inbox.Template, rs []store.CampaignRecipient, room int) (int, error) {
+// queued, and how many of those were outside their service window (what
+// the daily limit counts).
+func (s *Service) queueBatch(ctx context.Context, c store.Campaign, tmpl inbox.Template, rs []store.CampaignRecipient, room int) (queued, reaching int, err error) {
 	rule := s.rule(c)
 	// now is the recipients' queue time, which store.CampaignReach judges
 	// their windows at.
@@ -414,16 +431,19 @@ func (s *Service) queueBatch(ctx context.Context, c store.Campaign, tmpl inbox.T
 			skips[r.ContactID] = reason
 			continue
 		}
-		if room >= 0 && !windowOpen(r.Contact, now) {
+		if !windowOpen(r.Contact, now) {
 			if room == 0 {
 				continue // waits for room
 			}
-			room--
+			if room > 0 {
+				room--
+			}
+			reaching++
 		}
 		bulk = append(bulk, channel.Bulk{Contact: r.Contact, Message: out})
 		ids = append(ids, r.ContactID)
 	}
-	err := s.store.InTx(ctx, func(tx store.Queries) error {
+	err = s.store.InTx(ctx, func(tx store.Queries) error {
 		for contactID, reason := range skips {
 			if err := tx.SkipRecipient(ctx, c.ID, contactID, reason, now); err != nil {
 				return err
@@ -443,16 +463,16 @@ func (s *Service) queueBatch(ctx context.Context, c store.Campaign, tmpl inbox.T
 		if err != nil {
 			return err
 		}
-		queued := make([]store.RecipientMessage, len(msgs))
+		marks := make([]store.RecipientMessage, len(msgs))
 		for i, m := range msgs {
-			queued[i] = store.RecipientMessage{ContactID: bulk[i].Contact.ID, MessageID: m.ID}
+			marks[i] = store.RecipientMessage{ContactID: bulk[i].Contact.ID, MessageID: m.ID}
 		}
-		return tx.MarkRecipientsQueued(ctx, c.ID, queued, now)
+		return tx.MarkRecipientsQueued(ctx, c.ID, marks, now)
 	})
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	return len(bulk), nil
+	return len(bulk), reaching, nil
 }
 
 // windowOpen reports whether ct's customer-service window is open at now

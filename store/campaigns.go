@@ -8,8 +8,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 )
 
 // Campaign statuses. A campaign is made a draft, may be scheduled, runs,
@@ -188,17 +186,10 @@ type Campaign struct {
 // or segment; an unknown status; a parameter that fails its Validate; a
 // time zone that is not an IANA zone.
 func (c Campaign) Validate() error {
+	if err := checkName("campaign", c.Name, MaxCampaignName); err != nil {
+		return err
+	}
 	switch {
-	case c.Name == "":
-		return errors.New("campaign name: empty")
-	case strings.TrimSpace(c.Name) != c.Name:
-		return fmt.Errorf("campaign name %q: has spaces around it", c.Name)
-	case !utf8.ValidString(c.Name):
-		return fmt.Errorf("campaign name %q: not UTF-8", c.Name)
-	case utf8.RuneCountInString(c.Name) > MaxCampaignName:
-		return fmt.Errorf("campaign name %q: longer than %d characters", c.Name, MaxCampaignName)
-	case strings.IndexFunc(c.Name, unicode.IsControl) >= 0:
-		return fmt.Errorf("campaign name %q: holds a control character", c.Name)
 	case c.PhoneNumberID == "":
 		return fmt.Errorf("campaign %q: the business number is empty", c.Name)
 	case c.Template == "":

@@ -121,8 +121,8 @@ func (f SegmentFilter) Validate() error {
 // without repeats, nil when empty; attributes nil when empty; the locale
 // lower case with '-'.
 func (f SegmentFilter) Normalized() SegmentFilter {
-	f.Tags = tagSet(f.Tags)
-	f.AnyTags = tagSet(f.AnyTags)
+	f.Tags = TagSet(f.Tags)
+	f.AnyTags = TagSet(f.AnyTags)
 	if len(f.Attributes) == 0 {
 		f.Attributes = nil
 	}
@@ -157,18 +157,10 @@ func (f SegmentFilter) IsZero() bool {
 // longer than MaxSegmentName characters, has spaces around it or holds a
 // control character; a filter that fails SegmentFilter.Validate.
 func (s Segment) Validate() error {
-	switch {
-	case s.Name == "":
-		return errors.New("segment name: empty")
-	case strings.TrimSpace(s.Name) != s.Name:
-		return fmt.Errorf("segment name %q: has spaces around it", s.Name)
-	case !utf8.ValidString(s.Name):
-		return fmt.Errorf("segment name %q: not UTF-8", s.Name)
-	case utf8.RuneCountInString(s.Name) > MaxSegmentName:
-		return fmt.Errorf("segment name %q: longer than %d characters", s.Name, MaxSegmentName)
-	case strings.IndexFunc(s.Name, unicode.IsControl) >= 0:
-		return fmt.Errorf("segment name %q: holds a control character", s.Name)
-	case strings.ContainsRune(s.Description, 0):
+	if err := checkName("segment", s.Name, MaxSegmentName); err != nil {
+		return err
+	}
+	if strings.ContainsRune(s.Description, 0) {
 		return fmt.Errorf("segment %q: the description holds a NUL byte", s.Name)
 	}
 	if err := s.Filter.Validate(); err != nil {
@@ -233,8 +225,28 @@ func checkAttributes(attrs map[string]string) error {
 	return nil
 }
 
-// tagSet returns tags sorted without repeats, or nil when there are none.
-func tagSet(tags []string) []string {
+// checkName reports what makes name unfit as the name of a kind of record
+// (a segment, a campaign): empty, spaces around it, not UTF-8, longer than
+// most characters, or a control character.
+func checkName(kind, name string, most int) error {
+	switch {
+	case name == "":
+		return fmt.Errorf("%s name: empty", kind)
+	case strings.TrimSpace(name) != name:
+		return fmt.Errorf("%s name %q: has spaces around it", kind, name)
+	case !utf8.ValidString(name):
+		return fmt.Errorf("%s name %q: not UTF-8", kind, name)
+	case utf8.RuneCountInString(name) > most:
+		return fmt.Errorf("%s name %q: longer than %d characters", kind, name, most)
+	case strings.IndexFunc(name, unicode.IsControl) >= 0:
+		return fmt.Errorf("%s name %q: holds a control character", kind, name)
+	}
+	return nil
+}
+
+// TagSet returns tags sorted without repeats, or nil when there are none:
+// the form contacts and segment filters keep them in.
+func TagSet(tags []string) []string {
 	if len(tags) == 0 {
 		return nil
 	}
