@@ -114,18 +114,23 @@ func (s *Server) writeCampaignError(c *gin.Context, what string, err error) {
 	}
 }
 
-// campaignOf reads the campaign of the path's :id, or answers 400 or 404.
-func (s *Server) campaignOf(c *gin.Context, st store.Store) (store.Campaign, bool) {
+// campaignOf reads the campaign of the path's :id from the API's store,
+// returning that store too, or answers 503, 400 or 404.
+func (s *Server) campaignOf(c *gin.Context) (store.Store, store.Campaign, bool) {
+	st, ok := s.apiStore(c)
+	if !ok {
+		return nil, store.Campaign{}, false
+	}
 	id, ok := pathID(c)
 	if !ok {
-		return store.Campaign{}, false
+		return nil, store.Campaign{}, false
 	}
 	camp, err := st.GetCampaignByID(c.Request.Context(), id)
 	if err != nil {
 		s.writeStoreError(c, fmt.Sprintf("campaign %d", id), err)
-		return store.Campaign{}, false
+		return nil, store.Campaign{}, false
 	}
-	return camp, true
+	return st, camp, true
 }
 
 // bindJSON decodes the request's JSON body into v, refusing fields v does
@@ -319,8 +324,7 @@ func (s *Server) scheduleCampaign(c *gin.Context) {
 		writeError(c, http.StatusBadRequest, err.Error())
 		return
 	}
-	st, _ := s.apiStore(c)
-	camp, ok := s.campaignOf(c, st)
+	_, camp, ok := s.campaignOf(c)
 	if !ok {
 		return
 	}
@@ -340,8 +344,7 @@ func (s *Server) moveCampaign(move func(CampaignAdmin, context.Context, privacy.
 		if !ok {
 			return
 		}
-		st, _ := s.apiStore(c)
-		camp, ok := s.campaignOf(c, st)
+		_, camp, ok := s.campaignOf(c)
 		if !ok {
 			return
 		}
@@ -361,8 +364,7 @@ func (s *Server) deleteCampaign(c *gin.Context) {
 	if !ok {
 		return
 	}
-	st, _ := s.apiStore(c)
-	camp, ok := s.campaignOf(c, st)
+	_, camp, ok := s.campaignOf(c)
 	if !ok {
 		return
 	}
@@ -414,11 +416,7 @@ func (s *Server) listCampaigns(c *gin.Context) {
 // getCampaign answers GET /api/v1/campaigns/:id: the campaign and its
 // live counts.
 func (s *Server) getCampaign(c *gin.Context) {
-	st, ok := s.apiStore(c)
-	if !ok {
-		return
-	}
-	camp, ok := s.campaignOf(c, st)
+	st, camp, ok := s.campaignOf(c)
 	if !ok {
 		return
 	}
@@ -458,11 +456,7 @@ func (s *Server) listCampaignRecipients(c *gin.Context) {
 		writeError(c, http.StatusBadRequest, err.Error())
 		return
 	}
-	st, ok := s.apiStore(c)
-	if !ok {
-		return
-	}
-	camp, ok := s.campaignOf(c, st)
+	st, camp, ok := s.campaignOf(c)
 	if !ok {
 		return
 	}

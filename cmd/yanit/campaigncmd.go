@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/yanit/yanit/campaign"
+	"github.com/yanit/yanit/config"
 	"github.com/yanit/yanit/privacy"
 	"github.com/yanit/yanit/store"
 )
@@ -43,20 +44,13 @@ func newCampaignCmd(g *globals) *cobra.Command {
 
 // withCampaigns runs fn with the campaign service of the config.
 func withCampaigns(ctx context.Context, g *globals, fn func(svc *campaign.Service) error) error {
-	cfg, err := loadDevConfig(g)
-	if err != nil {
-		return err
-	}
-	st, err := openAndMigrate(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	svc, err := newCampaigns(cfg, st, nil, nil)
-	if err != nil {
-		return err
-	}
-	return fn(svc)
+	return withConfigStore(ctx, g, func(cfg config.Config, st store.Store) error {
+		svc, err := newCampaigns(cfg, st, nil, nil)
+		if err != nil {
+			return err
+		}
+		return fn(svc)
+	})
 }
 
 func newCampaignCreateCmd(g *globals) *cobra.Command {

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/yanit/yanit/config"
 	"github.com/yanit/yanit/privacy"
 	"github.com/yanit/yanit/store"
 	"github.com/yanit/yanit/web"
@@ -40,8 +41,9 @@ func newUsersCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
-// withStore opens and migrates the configured store for one command.
-func withStore(ctx context.Context, g *globals, fn func(st store.Store) error) error {
+// withConfigStore loads the config, opens and migrates its store and runs
+// fn with both for one command, closing the store after.
+func withConfigStore(ctx context.Context, g *globals, fn func(cfg config.Config, st store.Store) error) error {
 	cfg, err := loadDevConfig(g)
 	if err != nil {
 		return err
@@ -51,7 +53,12 @@ func withStore(ctx context.Context, g *globals, fn func(st store.Store) error) e
 		return err
 	}
 	defer st.Close()
-	return fn(st)
+	return fn(cfg, st)
+}
+
+// withStore opens and migrates the configured store for one command.
+func withStore(ctx context.Context, g *globals, fn func(st store.Store) error) error {
+	return withConfigStore(ctx, g, func(_ config.Config, st store.Store) error { return fn(st) })
 }
 
 // auditCLI records a change made to a user from the machine's command
