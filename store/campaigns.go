@@ -276,6 +276,11 @@ type CampaignStats struct {
 // msgStatus (and error code; "" and 0 without a message) to s, whose
 // maps must not be nil: the stores count recipients by these four and add
 // the groups up with it.
+// NewCampaignStats returns stats with nothing counted, ready for Tally.
+func NewCampaignStats() CampaignStats {
+	return CampaignStats{SkippedBy: map[string]int{}, FailedBy: map[int]int{}}
+}
+
 func (s *CampaignStats) Tally(status, reason, msgStatus string, code, n int) {
 	s.Recipients += n
 	switch status {
@@ -390,6 +395,11 @@ type Campaigns interface {
 
 	// CampaignStats counts the campaign's recipients and their messages.
 	CampaignStats(ctx context.Context, id int64) (CampaignStats, error)
+	// CampaignTallies counts the recipients and messages of every
+	// campaign that has recipients, by campaign ID, in one query: the
+	// counts of CampaignStats without Replied, OptedOutAfter and
+	// Duplicates (a list's summary).
+	CampaignTallies(ctx context.Context) (map[int64]CampaignStats, error)
 	// RecordDuplicateSend notes that WhatsApp accepted the outbox message
 	// messageID a second time, as channelMessageID: the receiver calls it
 	// when a status webhook carries the message's outbox tag and a wamid

@@ -401,14 +401,14 @@ func (s *Server) listCampaigns(c *gin.Context) {
 		s.writeStoreError(c, "campaigns", err)
 		return
 	}
+	tallies, err := st.CampaignTallies(ctx)
+	if err != nil {
+		s.writeStoreError(c, "campaign counts", err)
+		return
+	}
 	out := make([]campaignListJSON, len(camps))
 	for i, camp := range camps {
-		stats, err := st.CampaignStats(ctx, camp.ID)
-		if err != nil {
-			s.writeStoreError(c, fmt.Sprintf("stats of campaign %d", camp.ID), err)
-			return
-		}
-		out[i] = campaignListJSON{campaignJSON: newCampaignJSON(camp), Stats: newSummaryJSON(stats)}
+		out[i] = campaignListJSON{campaignJSON: newCampaignJSON(camp), Stats: newSummaryJSON(tallies[camp.ID])}
 	}
 	c.JSON(http.StatusOK, gin.H{"campaigns": out})
 }

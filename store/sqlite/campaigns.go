@@ -31,6 +31,7 @@ var (
 	sqlRecipientStatus        = query("RecipientStatus")
 	sqlListCampaignRecipients = query("ListCampaignRecipients")
 	sqlCampaignTally          = query("CampaignTally")
+	sqlCampaignTallies        = query("CampaignTallies")
 	sqlCampaignReplied        = query("CampaignReplied")
 	sqlCampaignOptedOutAfter  = query("CampaignOptedOutAfter")
 	sqlCampaignDuplicates     = query("CampaignDuplicates")
@@ -365,7 +366,7 @@ func (q queries) ListCampaignRecipients(ctx context.Context, id int64, afterCont
 // four queries: the tally by status, the replies, the opt-outs after the
 // send and the second sends.
 func (q queries) CampaignStats(ctx context.Context, id int64) (store.CampaignStats, error) {
-	s := store.CampaignStats{SkippedBy: map[string]int{}, FailedBy: map[int]int{}}
+	s := store.NewCampaignStats()
 	rows, err := q.db.QueryContext(ctx, sqlCampaignTally, sql.Named("id", id))
 	_, err = collect(rows, err, func(r scanner) (struct{}, error) {
 		var status, reason, msgStatus string
@@ -426,4 +427,30 @@ func (q queries) UnfinishedJobs(ctx context.Context, kind string) (int, error) {
 		return 0, fmt.Errorf("counting unfinished %s jobs: %w", kind, interpretError(err))
 	}
 	return n, nil
+}
+
+// CampaignTallies counts every campaign's recipients and messages by
+// status, in one query.
+func (q queries) CampaignTallies(ctx context.Context) (map[int64]store.CampaignStats, error) {
+	out := map[int64]store.CampaignStats{}
+	rows, err := q.db.QueryContext(ctx, sqlCampaignTallies)
+	_, err = collect(rows, err, func(r scanner) (struct{}, error) {
+		var id int64
+		var status, reason, msgStatus string
+		var code, n int
+		if err := r.Scan(&id, &status, &reason, &msgStatus, &code, &n); err != nil {
+			return struct{}{}, err
+		}
+		s, ok := out[id]
+		if !ok {
+			s = store.NewCampaignStats()
+		}
+		s.Tally(status, reason, msgStatus, code, n)
+		out[id] = s
+		return struct{}{}, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("counting the campaigns: %w", interpretError(err))
+	}
+	return out, nil
 }

@@ -470,6 +470,17 @@ func testCampaignStats(t *testing.T, h Harness) {
 	k2 := must(s.CreateCampaign(c, newCampaign("sayım 2")))(t)
 	must(s.AddCampaignRecipients(c, k2.ID, []store.CampaignRecipient{{ContactID: people[0].ID, Status: store.RecipientPending},
 		{ContactID: people[8].ID, Status: store.RecipientPending}}, 0, true))(t)
+
+	// The tallies of every campaign at once: the same counts, without the
+	// replies, opt-outs and second sends.
+	tallies := must(s.CampaignTallies(c))(t)
+	tk, tk2 := tallies[k.ID], tallies[k2.ID]
+	if len(tallies) != 2 || tk.Recipients != want.Recipients || tk.Skipped != want.Skipped || tk.Queued != want.Queued ||
+		!maps.Equal(tk.SkippedBy, want.SkippedBy) || tk.Sent != want.Sent || tk.Delivered != want.Delivered || tk.Read != want.Read ||
+		tk.Failed != want.Failed || !maps.Equal(tk.FailedBy, want.FailedBy) || tk.Replied != 0 ||
+		tk2.Recipients != 2 || tk2.Pending != 2 {
+		t.Fatalf("tallies = %+v, want %q as its stats say (without replies) and %q with 2 pending", tallies, k.Name, k2.Name)
+	}
 	m0 := must(s.InsertMessage(c, store.Message{ConversationID: convs[0].ID, Direction: store.Outbound, Type: "template", Status: store.StatusQueued}))(t)
 	if err := s.MarkRecipientQueued(c, k2.ID, people[0].ID, m0.ID, time.Now()); err != nil {
 		t.Fatal(err)

@@ -147,6 +147,13 @@ LEFT JOIN messages m ON m.id = r.message_id
 WHERE r.campaign_id = @id
 GROUP BY 1, 2, 3, 4;
 
+-- name: CampaignTallies :many
+-- CampaignTally for every campaign at once.
+SELECT r.campaign_id, r.status, r.skip_reason, coalesce(m.status, ''), coalesce(m.error_code, 0), count(*)
+FROM campaign_recipients r
+LEFT JOIN messages m ON m.id = r.message_id
+GROUP BY 1, 2, 3, 4, 5;
+
 -- name: CampaignReplied :one
 -- The recipients whose conversation has an inbound message (not a
 -- user_preferences record) sent after their message was accepted and
