@@ -152,6 +152,11 @@ type Spec struct {
 	// PhoneNumberID is the business number; Options.PhoneNumberID when
 	// empty.
 	PhoneNumberID string
+	// ScheduledAt, when set, makes the campaign scheduled to start then
+	// (in TimeZone, an IANA zone), as Schedule would, in the transaction
+	// that creates it; a draft otherwise.
+	ScheduledAt time.Time
+	TimeZone    string
 }
 
 // Templates returns the approved templates a campaign may send.
@@ -187,13 +192,29 @@ func (s *Service) Create(ctx context.Context, by privacy.Actor, sp Spec) (store.
 		return store.Campaign{}, err
 	}
 	c.CreatedBy = by.Name
+	if !sp.ScheduledAt.IsZero() {
+		if err := s.checkSchedule(sp.ScheduledAt, sp.TimeZone); err != nil {
+			return store.Campaign{}, err
+		}
+		c.ScheduledAt, c.TimeZone = sp.ScheduledAt.UTC(), sp.TimeZone
+	}
 	err = s.store.InTx(ctx, func(tx store.Queries) error {
 		c, err = tx.CreateCampaign(ctx, c)
 		if err != nil {
 			return err
 		}
-		return audit(ctx, tx, by, "campaign.created", c, map[string]any{"template": c.Template,
-			"language": c.Language, "segment": c.Segment})
+		if err := audit(ctx, tx, by, "campaign.created", c, map[string]any{"template": c.Template,
+			"language": c.Language, "segment": c.Segment}); err != nil {
+			return err
+		}
+		if c.ScheduledAt.IsZero() {
+			return nil
+		}
+		if err := enqueueStart(ctx, tx, c); err != nil {
+			return err
+		}
+		return audit(ctx, tx, by, "campaign.scheduled", c, map[string]any{"from": store.CampaignDraft,
+			"to": store.CampaignScheduled, "at": c.ScheduledAt, "time_zone": c.TimeZone})
 	})
 	if errors.Is(err, store.ErrConflict) {
 		return store.Campaign{}, fmt.Errorf("campaign name %q: %w: a campaign of that name exists", sp.Name, store.ErrConflict)
@@ -285,18 +306,32 @@ func (s *Service) Stats(ctx context.Context, name string) (store.Campaign, store
 // it when it is due, on whichever instance claims the job; StartDue is
 // the safety net.
 func (s *Service) Schedule(ctx context.Context, by privacy.Actor, name string, at time.Time, tz string) (store.Campaign, error) {
-	if _, err := time.LoadLocation(tz); err != nil || tz == "" {
-		return store.Campaign{}, fmt.Errorf("%w: time zone %q: want an IANA time zone such as Europe/Istanbul", ErrInvalid, tz)
-	}
-	if !at.After(s.now()) {
-		return store.Campaign{}, fmt.Errorf("%w: scheduled time %s: in the past", ErrInvalid, at.Format(time.RFC3339))
+	if err := s.checkSchedule(at, tz); err != nil {
+		return store.Campaign{}, err
 	}
 	return s.move(ctx, by, name, store.CampaignScheduled, "campaign.scheduled",
 		store.CampaignMove{ScheduledAt: at.UTC(), TimeZone: tz},
-		func(tx store.Queries, c store.Campaign) error {
-			_, err := tx.Enqueue(ctx, jobs.EnqueueParams{Kind: KindStart, Payload: payload(c.ID), RunAt: at, MaxAttempts: jobAttempts})
-			return err
-		})
+		func(tx store.Queries, c store.Campaign) error { return enqueueStart(ctx, tx, c) })
+}
+
+// checkSchedule refuses a time zone that is not an IANA zone and a time
+// not in the future.
+func (s *Service) checkSchedule(at time.Time, tz string) error {
+	if _, err := time.LoadLocation(tz); err != nil || tz == "" {
+		return fmt.Errorf("%w: time zone %q: want an IANA time zone such as Europe/Istanbul", ErrInvalid, tz)
+	}
+	if !at.After(s.now()) {
+		return fmt.Errorf("%w: scheduled time %s: in the past", ErrInvalid, at.Format(time.RFC3339))
+	}
+	return nil
+}
+
+// enqueueStart queues the job that starts the scheduled campaign c at its
+// time.
+func enqueueStart(ctx context.Context, tx store.Queries, c store.Campaign) error {
+	_, err := tx.Enqueue(ctx, jobs.EnqueueParams{Kind: KindStart, Payload: startPayload(c.ID, c.ScheduledAt),
+		RunAt: c.ScheduledAt, MaxAttempts: jobAttempts})
+	return err
 }
 
 // Start starts a draft or scheduled campaign now: it takes a copy of the

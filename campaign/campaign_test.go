@@ -389,6 +389,44 @@ func TestStateMachine(t *testing.T) {
 	})
 }
 
+// The start job alone starts a campaign on time, without the periodic
+// check; and a campaign created with a time is scheduled in the same step.
+func TestStartJobStartsTheCampaign(t *testing.T) {
+	onStores(t, func(t *testing.T, st store.Store) {
+		e := newEnv(t, st, campaign.Options{})
+		ctx := t.Context()
+		e.people(person{waID: "905320000001", name: "Ayşe", consent: "yes"})
+		at := e.clock.Now().Add(time.Hour).Truncate(time.Second)
+		c, err := e.svc.Create(ctx, privacy.ActorCLI, campaign.Spec{Name: "sabah", Template: "bahar_indirimi", Language: "tr",
+			Segment: "herkes", Params: []store.CampaignParam{{Source: store.ParamName}, {Source: store.ParamAttr, Attribute: "city", Default: "İstanbul"}},
+			ScheduledAt: at, TimeZone: "Europe/Istanbul"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Status != store.CampaignScheduled || !c.ScheduledAt.Equal(at) {
+			t.Fatalf("created with a time: %s at %v, want scheduled at %v", c.Status, c.ScheduledAt, at)
+		}
+		starts := startJobs(t, st)
+		if len(starts) != 1 || !starts[0].RunAt.Equal(at) {
+			t.Fatalf("start jobs %+v, want one due at %v", starts, at)
+		}
+		e.clock.Set(at)
+		if err := e.svc.StartScheduled(ctx, starts[0]); err != nil {
+			t.Fatal(err)
+		}
+		if c, _ := e.stats("sabah"); c.Status != store.CampaignRunning {
+			t.Fatalf("after its start job: %s, want running", c.Status)
+		}
+		if _, err := e.svc.Create(ctx, privacy.ActorCLI, campaign.Spec{Name: "dün", Template: "bahar_indirimi", Language: "tr",
+			Segment: "herkes", ScheduledAt: at.Add(-time.Hour), TimeZone: "Europe/Istanbul"}); !errors.Is(err, campaign.ErrInvalid) {
+			t.Fatalf("created for a past time: %v, want ErrInvalid", err)
+		}
+		if _, err := e.svc.Get(ctx, "dün"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("the refused campaign was stored: %v", err)
+		}
+	})
+}
+
 func TestScheduledCampaignStartsOnceWhenDue(t *testing.T) {
 	onStores(t, func(t *testing.T, st store.Store) {
 		e := newEnv(t, st, campaign.Options{})

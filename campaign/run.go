@@ -51,6 +51,12 @@ type jobPayload struct {
 	At         time.Time `json:"at,omitzero"`
 }
 
+// startPayload is the payload of the start job of a campaign scheduled at.
+func startPayload(id int64, at time.Time) json.RawMessage {
+	b, _ := json.Marshal(jobPayload{CampaignID: id, At: at})
+	return b
+}
+
 func payload(id int64) json.RawMessage {
 	b, _ := json.Marshal(jobPayload{CampaignID: id})
 	return b

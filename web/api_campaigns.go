@@ -57,6 +57,10 @@ type CampaignSpec struct {
 	Segment string
 	// PhoneNumberID is the business number; the configured one when empty.
 	PhoneNumberID string
+	// ScheduledAt, when set, creates the campaign scheduled to start then,
+	// in TimeZone.
+	ScheduledAt time.Time
+	TimeZone    string
 }
 
 // Bounds of the campaign routes' pages.
@@ -262,23 +266,10 @@ func (s *Server) createCampaign(c *gin.Context) {
 	}
 	ctx, by := c.Request.Context(), actor(c)
 	camp, err := admin.Create(ctx, by, CampaignSpec{Name: body.Name, Template: body.Template, Language: body.Language,
-		Params: body.Params, Segment: body.Segment, PhoneNumberID: body.Number})
+		Params: body.Params, Segment: body.Segment, PhoneNumberID: body.Number, ScheduledAt: at, TimeZone: body.TimeZone})
 	if err != nil {
 		s.writeCampaignError(c, "campaign", err)
 		return
-	}
-	if !at.IsZero() {
-		scheduled, err := admin.Schedule(ctx, by, camp.Name, at, body.TimeZone)
-		if err != nil {
-			// The request made nothing: the draft made for it goes too.
-			if derr := admin.Delete(context.WithoutCancel(ctx), by, camp.Name); derr != nil {
-				s.log.Error("api: removing the draft of a campaign that could not be scheduled",
-					slog.String("campaign", camp.Name), slog.String("error", derr.Error()))
-			}
-			s.writeCampaignError(c, "campaign "+camp.Name, err)
-			return
-		}
-		camp = scheduled
 	}
 	s.log.Info("api: campaign created", slog.String("campaign", camp.Name), slog.String("status", camp.Status),
 		slog.String("by", by.Name))

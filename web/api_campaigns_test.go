@@ -33,7 +33,7 @@ type serviceAdmin struct{ *campaign.Service }
 
 func (a serviceAdmin) Create(ctx context.Context, by privacy.Actor, sp CampaignSpec) (store.Campaign, error) {
 	c, err := a.Service.Create(ctx, by, campaign.Spec{Name: sp.Name, Template: sp.Template, Language: sp.Language,
-		Params: sp.Params, Segment: sp.Segment, PhoneNumberID: sp.PhoneNumberID})
+		Params: sp.Params, Segment: sp.Segment, PhoneNumberID: sp.PhoneNumberID, ScheduledAt: sp.ScheduledAt, TimeZone: sp.TimeZone})
 	return c, callerError(err)
 }
 

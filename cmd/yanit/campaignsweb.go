@@ -32,10 +32,10 @@ func webCampaigns(svc *campaign.Service, err error) (web.CampaignAdmin, error) {
 // Templates returns the approved templates a campaign may send.
 func (a campaignAdmin) Templates() []inbox.Template { return a.svc.Templates() }
 
-// Create makes a draft campaign.
+// Create makes a campaign: a draft, or scheduled when the spec has a time.
 func (a campaignAdmin) Create(ctx context.Context, by privacy.Actor, sp web.CampaignSpec) (store.Campaign, error) {
 	c, err := a.svc.Create(ctx, by, campaign.Spec{Name: sp.Name, Template: sp.Template, Language: sp.Language,
-		Params: sp.Params, Segment: sp.Segment, PhoneNumberID: sp.PhoneNumberID})
+		Params: sp.Params, Segment: sp.Segment, PhoneNumberID: sp.PhoneNumberID, ScheduledAt: sp.ScheduledAt, TimeZone: sp.TimeZone})
 	return c, fixable(err)
 }
 
